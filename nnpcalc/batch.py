@@ -1,0 +1,114 @@
+"""Many structures as one graph: concatenated atoms with a batch index, and their pairs.
+
+This is the only input a model sees, so batching is decided here once: `predict` on a list and
+one-at-a-time calls build the same per-structure pieces and differ only in how many are joined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from ase import Atoms
+
+from nnpcalc.neighbors import neighbor_list
+from nnpcalc.structures import StructureError, check_structure
+
+
+@dataclass
+class AtomsBatch:
+    """Tensors for a batch of structures (all on one device, positions/cell in one dtype)."""
+
+    positions: torch.Tensor  # (n_atoms, 3)
+    cell: torch.Tensor  # (n_structures, 3, 3)
+    species: torch.Tensor  # (n_atoms,) index into the model's species list
+    batch: torch.Tensor  # (n_atoms,) structure index of each atom
+    edge_i: torch.Tensor  # (n_pairs,) centre atom (global index)
+    edge_j: torch.Tensor  # (n_pairs,) neighbour atom (global index)
+    shifts: torch.Tensor  # (n_pairs, 3) integer cell translations, in positions' dtype
+    n_atoms: torch.Tensor  # (n_structures,)
+    periodic: torch.Tensor  # (n_structures,) True when the cell has a volume (any pbc)
+
+    @property
+    def n_structures(self) -> int:
+        return int(self.n_atoms.shape[0])
+
+    def edge_vectors(self, positions: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
+        """Vectors from centre to neighbour, differentiable in positions and cell."""
+        edge_cell = cell[self.batch[self.edge_i]]
+        offsets = torch.einsum("ea,eab->eb", self.shifts, edge_cell)
+        return positions[self.edge_j] - positions[self.edge_i] + offsets
+
+
+def species_indices(atoms: Atoms, species: Sequence[str]) -> np.ndarray:
+    lookup = {symbol: k for k, symbol in enumerate(species)}
+    return np.array([lookup[s] for s in atoms.get_chemical_symbols()], dtype=np.int64)
+
+
+def build_batch(
+    structures: Sequence[Atoms],
+    species: Sequence[str],
+    cutoff: float,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str = "cpu",
+    min_distance: float = 0.5,
+    first_label: int = 0,
+) -> AtomsBatch:
+    """Check each structure, build its neighbour list and join them into one batch.
+
+    `min_distance` (Å) rejects overlapping atoms; `first_label` numbers structures in errors.
+    """
+    if len(structures) == 0:
+        raise StructureError("no structures given")
+    positions, cells, spec, batch_idx, ei, ej, sh, counts, periodic = ([] for _ in range(9))
+    offset = 0
+    for k, atoms in enumerate(structures):
+        label = str(first_label + k)
+        check_structure(atoms, species, label)
+        nl = neighbor_list(atoms, cutoff)
+        if nl.distances.size and nl.distances.min() < min_distance:
+            pair = int(np.argmin(nl.distances))
+            raise StructureError(
+                f"structure {label}: atoms {nl.i[pair]} and {nl.j[pair]} are "
+                f"{nl.distances[pair]:.3f} Å apart, closer than min_distance={min_distance} Å"
+            )
+        n = len(atoms)
+        positions.append(atoms.get_positions())
+        cells.append(np.asarray(atoms.cell[:], dtype=np.float64))
+        spec.append(species_indices(atoms, species))
+        batch_idx.append(np.full(n, k, dtype=np.int64))
+        ei.append(nl.i + offset)
+        ej.append(nl.j + offset)
+        sh.append(nl.shifts)
+        counts.append(n)
+        periodic.append(bool(atoms.pbc.any()) and abs(atoms.cell.volume) > 1e-8)
+        offset += n
+
+    def tensor(parts, tdtype):
+        return torch.as_tensor(np.concatenate(parts), dtype=tdtype, device=device)
+
+    return AtomsBatch(
+        positions=tensor(positions, dtype),
+        cell=torch.as_tensor(np.stack(cells), dtype=dtype, device=device),
+        species=tensor(spec, torch.long),
+        batch=tensor(batch_idx, torch.long),
+        edge_i=tensor(ei, torch.long),
+        edge_j=tensor(ej, torch.long),
+        shifts=torch.as_tensor(np.concatenate(sh).reshape(-1, 3), dtype=dtype, device=device),
+        n_atoms=torch.as_tensor(counts, dtype=torch.long, device=device),
+        periodic=torch.as_tensor(periodic, dtype=torch.bool, device=device),
+    )
+
+
+def chunks_by_atoms(structures: Sequence[Atoms], max_atoms: int) -> Iterator[range]:
+    """Consecutive index ranges holding at most `max_atoms` atoms (at least one structure)."""
+    start, total = 0, 0
+    for k, atoms in enumerate(structures):
+        if k > start and total + len(atoms) > max_atoms:
+            yield range(start, k)
+            start, total = k, 0
+        total += len(atoms)
+    if start < len(structures):
+        yield range(start, len(structures))

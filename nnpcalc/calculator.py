@@ -1,0 +1,126 @@
+"""ASE calculator for nnpcalc models — thin: batching and conversion, no physics inside."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from ase import Atoms
+from ase.calculators.calculator import Calculator, all_changes
+
+from nnpcalc.batch import build_batch, chunks_by_atoms
+from nnpcalc.models.model_file import load_model
+from nnpcalc.models.potential import evaluate, voigt
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+class NNPCalculator(Calculator):
+    """Energy, per-atom energies, forces and stress from an nnpcalc model.
+
+    `model` is a path to a model file or a model object. `dtype` "float32" (default) or
+    "float64"; `device` "cpu", "cuda" or None (CUDA when present). `max_atoms` bounds one batched
+    forward pass in `predict`; `min_distance` (Å) rejects overlapping atoms.
+    """
+
+    implemented_properties = ["energy", "free_energy", "energies", "forces", "stress"]
+
+    def __init__(
+        self,
+        model: str | os.PathLike | torch.nn.Module,
+        device: str | torch.device | None = None,
+        dtype: str | torch.dtype | None = None,
+        max_atoms: int = 20000,
+        min_distance: float = 0.5,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if isinstance(model, (str, os.PathLike)):
+            model = load_model(model)
+        if isinstance(dtype, str):
+            if dtype not in DTYPES:
+                raise ValueError(f"dtype must be one of {list(DTYPES)}, got {dtype!r}")
+            dtype = DTYPES[dtype]
+        self.dtype = dtype or torch.float32
+        self.device = resolve_device(device)
+        self.model = model.to(device=self.device, dtype=self.dtype).eval()
+        self.max_atoms = int(max_atoms)
+        self.min_distance = float(min_distance)
+        if getattr(model, "kind", "") == "ensemble":
+            self.implemented_properties = [*self.implemented_properties, "energies_std"]
+
+    @property
+    def cutoff(self) -> float:
+        return float(self.model.cutoff)
+
+    @property
+    def species(self) -> list[str]:
+        return list(self.model.species)
+
+    def _batch(self, structures: Sequence[Atoms], first: int = 0):
+        return build_batch(structures, self.species, self.cutoff, self.dtype, self.device,
+                           self.min_distance, first_label=first)
+
+    def predict(self, structures: Sequence[Atoms], forces: bool = True,
+                stress: bool = True) -> list[dict]:
+        """One batched evaluation per chunk of `max_atoms`; one result dict per structure.
+
+        Keys: energy, free_energy (eV), energies (N,), forces (N, 3) eV/Å, stress (6,) eV/Å³
+        for structures with a periodic cell; energies_std / energy_std for ensembles.
+        """
+        if isinstance(structures, Atoms):
+            raise TypeError("predict takes a list of Atoms; use the calculator for one structure")
+        results: list[dict] = []
+        for chunk in chunks_by_atoms(structures, self.max_atoms):
+            batch = self._batch([structures[k] for k in chunk], first=chunk.start)
+            out = evaluate(self.model, batch, forces=forces, stress=stress)
+            results.extend(self._split(out, batch))
+        return results
+
+    def descriptors(self, structures: Sequence[Atoms]) -> list[np.ndarray]:
+        """Raw per-atom features (n_atoms, n_features) of each structure."""
+        result: list[np.ndarray] = []
+        for chunk in chunks_by_atoms(structures, self.max_atoms):
+            batch = self._batch([structures[k] for k in chunk], first=chunk.start)
+            with torch.no_grad():
+                vectors = batch.edge_vectors(batch.positions, batch.cell)
+                g = self.model.features(batch.species, batch.edge_i, batch.edge_j, vectors)
+            g = g.cpu().double().numpy()
+            bounds = np.cumsum([0, *batch.n_atoms.tolist()])
+            result.extend(g[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True))
+        return result
+
+    @staticmethod
+    def _split(out: dict[str, torch.Tensor], batch) -> list[dict]:
+        bounds = np.cumsum([0, *batch.n_atoms.tolist()])
+        arrays = {k: v.detach().cpu().double().numpy() for k, v in out.items()}
+        if "stress" in out:
+            arrays["stress"] = voigt(out["stress"]).detach().cpu().double().numpy()
+        per_atom = {"energies", "forces", "energies_std"}
+        results = []
+        for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            res = {}
+            for key, value in arrays.items():
+                if key in per_atom:
+                    res[key] = value[a:b].copy()
+                elif key == "stress":
+                    if bool(batch.periodic[k]):
+                        res[key] = value[k].copy()
+                else:
+                    res[key] = float(value[k])
+            res["free_energy"] = res["energy"]
+            results.append(res)
+        return results
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        want_stress = bool(self.atoms.pbc.any())
+        self.results = self.predict([self.atoms], forces=True, stress=want_stress)[0]

@@ -1,0 +1,187 @@
+"""Behler–Parrinello atom-centred symmetry functions, radial G2 and angular G5.
+
+G2_i(s; η, r_s)      = Σ_{j∈s} exp(-η (r_ij - r_s)²) f_c(r_ij)
+G5_i(s,t; η, ζ, λ)   = 2^(1-ζ) Σ_{j∈s, k∈t, j≠k} (1 + λ cos θ_jik)^ζ e^{-η(r_ij²+r_ik²)} f_c(r_ij) f_c(r_ik)
+
+The sum runs over ordered neighbour pairs, for unordered species pairs (s, t). f_c is the cosine
+cutoff. G5 is evaluated without a triplet list: expanding (1 + λ cos θ)^ζ in powers cos^n θ and
+writing cos^n θ = Σ_{a+b+c=n} n!/(a!b!c!) (x_j x_k)^a (y_j y_k)^b (z_j z_k)^c for unit vectors turns
+the double sum into squares of per-atom moments Σ_j g(r_ij) x_j^a y_j^b z_j^c, minus the j = k
+terms. That is exact for integer ζ and costs O(neighbours) instead of O(neighbours²), which is
+what makes the model fast (see PERFORMANCE.md); ζ is limited to small integers (≤ 8) because the
+binomial expansion loses precision in float32 for large ζ.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+
+MAX_ZETA = 8
+
+
+@dataclass(frozen=True)
+class ACSFParameters:
+    """A parameter table: cutoff (Å), radial (η Å⁻², r_s Å) and angular (η Å⁻², ζ, λ) rows."""
+
+    cutoff: float
+    radial: tuple[tuple[float, float], ...]
+    angular: tuple[tuple[float, int, int], ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if self.cutoff <= 0:
+            raise ValueError(f"ACSF cutoff must be positive, got {self.cutoff}")
+        for eta, zeta, lam in self.angular:
+            if int(zeta) != zeta or not 1 <= zeta <= MAX_ZETA:
+                raise ValueError(f"G5 zeta must be an integer in 1..{MAX_ZETA}, got {zeta}")
+            if lam not in (-1, 1):
+                raise ValueError(f"G5 lambda must be +1 or -1, got {lam}")
+            if eta < 0:
+                raise ValueError(f"G5 eta must be >= 0, got {eta}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ACSFParameters:
+        return cls(
+            cutoff=float(data["cutoff"]),
+            radial=tuple((float(e), float(r)) for e, r in data["radial"]),
+            angular=tuple((float(e), int(z), int(lam)) for e, z, lam in data.get("angular", ())),
+        )
+
+    @classmethod
+    def default_si(cls, cutoff: float = 6.0) -> ACSFParameters:
+        """64 functions for Si: 16 G2 (8 centred, 8 shifted shells) and 48 G5.
+
+        The centred G2 widths follow the values common in published Si NNP setups; the shifted
+        Gaussians resolve the first three diamond shells. Widths are scaled with the cutoff.
+        """
+        scale = (6.0 / cutoff) ** 2
+        centred = [0.003214, 0.035711, 0.071421, 0.124987, 0.214264, 0.357106, 0.714213, 1.428426]
+        shells = [cutoff * f for f in (0.37, 0.43, 0.5, 0.57, 0.63, 0.7, 0.77, 0.83)]
+        radial = tuple((e * scale, 0.0) for e in centred) + tuple((2.0 * scale, r) for r in shells)
+        etas = [0.0003, 0.008, 0.02, 0.04, 0.07, 0.12, 0.2, 0.35]
+        angular = tuple(
+            (e * scale, z, lam) for e in etas for z in (1, 2, 4) for lam in (1, -1)
+        )
+        return cls(cutoff=cutoff, radial=radial, angular=angular)
+
+
+def cosine_cutoff(r: torch.Tensor, cutoff: float) -> torch.Tensor:
+    """Behler's cutoff: smooth (zero value and slope) at r = cutoff."""
+    inside = r < cutoff
+    return torch.where(inside, 0.5 * (torch.cos(math.pi * r / cutoff) + 1.0), torch.zeros_like(r))
+
+
+def _monomial_table(max_degree: int) -> tuple[list[tuple[int, int, int]], list[float], list[int]]:
+    """Exponents (a, b, c), multinomial weights and degrees of all monomials up to max_degree."""
+    exps, weights, degrees = [], [], []
+    for n in range(max_degree + 1):
+        for a in range(n + 1):
+            for b in range(n - a + 1):
+                c = n - a - b
+                exps.append((a, b, c))
+                weights.append(math.factorial(n) / (math.factorial(a) * math.factorial(b)
+                                                    * math.factorial(c)))
+                degrees.append(n)
+    return exps, weights, degrees
+
+
+class ACSF(torch.nn.Module):
+    """Symmetry functions for a fixed species list; output layout is documented by `labels`."""
+
+    def __init__(self, params: ACSFParameters, species: list[str]):
+        super().__init__()
+        self.params = params
+        self.species = list(species)
+        self.cutoff = float(params.cutoff)
+        n_s = len(self.species)
+        self.pairs = [(s, t) for s in range(n_s) for t in range(s, n_s)]
+        radial = torch.tensor(params.radial, dtype=torch.float64).reshape(-1, 2)
+        self.register_buffer("radial_eta", radial[:, 0].clone(), persistent=False)
+        self.register_buffer("radial_rs", radial[:, 1].clone(), persistent=False)
+        etas = sorted({float(e) for e, _, _ in params.angular})
+        self.max_zeta = max((int(z) for _, z, _ in params.angular), default=0)
+        exps, weights, degrees = _monomial_table(self.max_zeta)
+        self.register_buffer("angular_eta", torch.tensor(etas, dtype=torch.float64),
+                             persistent=False)
+        self.register_buffer("mono_exps", torch.tensor(exps, dtype=torch.long), persistent=False)
+        self.register_buffer("mono_weights", torch.tensor(weights, dtype=torch.float64),
+                             persistent=False)
+        degree_onehot = torch.zeros(len(exps), self.max_zeta + 1, dtype=torch.float64)
+        degree_onehot[torch.arange(len(exps)), torch.tensor(degrees, dtype=torch.long)] = 1.0
+        self.register_buffer("degree_onehot", degree_onehot, persistent=False)
+        # Coefficients of cos^n in 2^(1-ζ)(1 + λ cos)^ζ, and which η each angular row uses.
+        coeffs = torch.zeros(len(params.angular), self.max_zeta + 1, dtype=torch.float64)
+        eta_index = []
+        for row, (eta, zeta, lam) in enumerate(params.angular):
+            for n in range(int(zeta) + 1):
+                coeffs[row, n] = 2.0 ** (1 - zeta) * math.comb(int(zeta), n) * float(lam) ** n
+            eta_index.append(etas.index(float(eta)))
+        self.register_buffer("angular_coeffs", coeffs, persistent=False)
+        self.register_buffer("angular_eta_index", torch.tensor(eta_index, dtype=torch.long),
+                             persistent=False)
+
+    @property
+    def n_features(self) -> int:
+        return len(self.species) * len(self.params.radial) + len(self.pairs) * len(
+            self.params.angular
+        )
+
+    def labels(self) -> list[str]:
+        """Human-readable names of the features, in output order."""
+        names = [f"G2[{s}] eta={e:g} rs={r:g}" for s in self.species for e, r in self.params.radial]
+        for s, t in self.pairs:
+            pair = f"{self.species[s]}-{self.species[t]}"
+            names += [f"G5[{pair}] eta={e:g} zeta={z} lambda={lam:+d}"
+                      for e, z, lam in self.params.angular]
+        return names
+
+    def forward(
+        self,
+        species: torch.Tensor,
+        edge_i: torch.Tensor,
+        edge_j: torch.Tensor,
+        vectors: torch.Tensor,
+    ) -> torch.Tensor:
+        """Features (n_atoms, n_features) from centre/neighbour indices and pair vectors."""
+        n_atoms, n_s = species.shape[0], len(self.species)
+        dtype = vectors.dtype
+        r = torch.linalg.norm(vectors, dim=1)
+        fc = cosine_cutoff(r, self.cutoff)
+        slot = edge_i * n_s + species[edge_j]
+        eta = self.radial_eta.to(dtype)
+        g2 = torch.exp(-eta * (r[:, None] - self.radial_rs.to(dtype)) ** 2) * fc[:, None]
+        radial = vectors.new_zeros(n_atoms * n_s, g2.shape[1]).index_add_(0, slot, g2)
+        parts = [radial.reshape(n_atoms, -1)]
+        if len(self.params.angular):
+            parts.append(self._angular(n_atoms, slot, r, fc, vectors))
+        return torch.cat(parts, dim=1)
+
+    def _angular(self, n_atoms, slot, r, fc, vectors) -> torch.Tensor:
+        n_s, dtype = len(self.species), vectors.dtype
+        g = torch.exp(-self.angular_eta.to(dtype) * (r**2)[:, None]) * fc[:, None]  # (E, U)
+        unit = vectors / r[:, None]
+        powers = unit[:, :, None] ** torch.arange(self.max_zeta + 1, device=unit.device)
+        mono = (powers[:, 0, self.mono_exps[:, 0]] * powers[:, 1, self.mono_exps[:, 1]]
+                * powers[:, 2, self.mono_exps[:, 2]])  # (E, M)
+        pair_moments = g[:, :, None] * mono[:, None, :]  # (E, U, M)
+        n_eta, n_mono = pair_moments.shape[1:]
+        moments = vectors.new_zeros(n_atoms * n_s, n_eta, n_mono).index_add_(0, slot, pair_moments)
+        moments = moments.reshape(n_atoms, n_s, n_eta, n_mono)
+        diag = vectors.new_zeros(n_atoms * n_s, n_eta).index_add_(0, slot, g**2)
+        diag = diag.reshape(n_atoms, n_s, n_eta)
+        weighted = moments * self.mono_weights.to(dtype)
+        features = []
+        for s, t in self.pairs:
+            # Σ_{j∈s,k∈t} g g cos^n θ for every η and degree n, then remove the j = k terms.
+            by_degree = (weighted[:, s] * moments[:, t]) @ self.degree_onehot.to(dtype)
+            if s == t:
+                by_degree = by_degree - diag[:, s, :, None]
+            rows = by_degree[:, self.angular_eta_index, :]  # (N, A, n_degree)
+            g5 = (rows * self.angular_coeffs.to(dtype)).sum(-1)
+            features.append(g5 if s == t else 2.0 * g5)
+        return torch.cat(features, dim=1)

@@ -1,0 +1,104 @@
+"""Behler–Parrinello network: one MLP per element on standardised symmetry functions.
+
+E_i = E0[s_i] + scale · (MLP_s(x̂_i) − MLP_s(x̂⁰_s))   with x̂ = (G − mean_s) / std_s.
+
+x̂⁰_s is the standardised descriptor of an isolated atom (G = 0), so when `anchor_isolated` is on
+an atom without neighbours has exactly the reference energy E0 — the first invariant point.
+Without the anchor the network is free to shift it (E_i = E0 + scale · MLP_s(x̂_i)).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from nnpcalc.descriptors.acsf import ACSF, ACSFParameters
+
+ACTIVATIONS = {"tanh": torch.nn.Tanh, "silu": torch.nn.SiLU, "softplus": torch.nn.Softplus}
+
+
+def _mlp(n_in: int, hidden: list[int], activation: str) -> torch.nn.Sequential:
+    layers: list[torch.nn.Module] = []
+    for width in hidden:
+        layers += [torch.nn.Linear(n_in, width), ACTIVATIONS[activation]()]
+        n_in = width
+    layers.append(torch.nn.Linear(n_in, 1))
+    return torch.nn.Sequential(*layers)
+
+
+class BPNN(torch.nn.Module):
+    """Per-atom energies from ACSF features; see the module docstring for the formula."""
+
+    kind = "bpnn"
+
+    def __init__(
+        self,
+        species: list[str],
+        descriptor: ACSFParameters | dict | None = None,
+        hidden: list[int] | tuple[int, ...] = (30, 30),
+        activation: str = "tanh",
+        anchor_isolated: bool = True,
+    ):
+        super().__init__()
+        if not species:
+            raise ValueError("a model needs at least one species")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose from {list(ACTIVATIONS)}")
+        if descriptor is None:
+            descriptor = ACSFParameters.default_si()
+        elif isinstance(descriptor, dict):
+            descriptor = ACSFParameters.from_dict(descriptor)
+        self.species = list(species)
+        self.hidden = [int(h) for h in hidden]
+        self.activation = activation
+        self.anchor_isolated = bool(anchor_isolated)
+        self.acsf = ACSF(descriptor, self.species)
+        n_f, n_s = self.acsf.n_features, len(self.species)
+        self.nets = torch.nn.ModuleList(_mlp(n_f, self.hidden, activation) for _ in self.species)
+        self.register_buffer("feature_mean", torch.zeros(n_s, n_f))
+        self.register_buffer("feature_std", torch.ones(n_s, n_f))
+        self.register_buffer("reference_energy", torch.zeros(n_s))
+        self.register_buffer("energy_scale", torch.ones(()))
+
+    @property
+    def cutoff(self) -> float:
+        return self.acsf.cutoff
+
+    def config(self) -> dict:
+        """Everything needed to rebuild the architecture (weights travel separately)."""
+        return {
+            "species": self.species,
+            "descriptor": self.acsf.params.to_dict(),
+            "hidden": self.hidden,
+            "activation": self.activation,
+            "anchor_isolated": self.anchor_isolated,
+        }
+
+    def set_normalization(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        """Per-species feature statistics; tiny std (constant features) is clamped to 1."""
+        std = torch.where(std > 1e-6 * (1 + mean.abs()), std, torch.ones_like(std))
+        self.feature_mean.copy_(mean)
+        self.feature_std.copy_(std)
+
+    def set_reference_energies(self, energies: dict[str, float], scale: float = 1.0) -> None:
+        for k, symbol in enumerate(self.species):
+            self.reference_energy[k] = float(energies[symbol])
+        self.energy_scale.fill_(float(scale))
+
+    def features(self, species, edge_i, edge_j, vectors) -> torch.Tensor:
+        return self.acsf(species, edge_i, edge_j, vectors)
+
+    def energies_from_features(self, species: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        out = g.new_zeros(g.shape[0])
+        for k, net in enumerate(self.nets):
+            mask = species == k
+            x = (g[mask] - self.feature_mean[k]) / self.feature_std[k]
+            e = net(x).squeeze(-1)
+            if self.anchor_isolated:
+                x0 = -self.feature_mean[k] / self.feature_std[k]
+                e = e - net(x0[None]).squeeze(-1)
+            out = out.index_put((mask.nonzero().squeeze(-1),), e)
+        return self.reference_energy[species] + self.energy_scale * out
+
+    def forward(self, species, edge_i, edge_j, vectors) -> torch.Tensor:
+        """Per-atom energies (n_atoms,) in eV."""
+        return self.energies_from_features(species, self.features(species, edge_i, edge_j, vectors))

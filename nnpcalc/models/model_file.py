@@ -1,0 +1,110 @@
+"""Self-describing model files: weights plus everything needed to rebuild and trust them.
+
+A file is a `torch.save` of plain containers only (tensors, numbers, strings, lists, dicts), so it
+loads with ``weights_only=True`` and never unpickles code. It carries a format name and version;
+files from a newer nnpcalc, foreign files and truncated files are refused with a clear message.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from nnpcalc import __version__
+from nnpcalc.models.bpnn import BPNN
+from nnpcalc.models.ensemble import Ensemble
+
+FORMAT_NAME = "nnpcalc-model"
+FORMAT_VERSION = 1
+
+
+class ModelFileError(ValueError):
+    """The file is not a usable nnpcalc model; the message says why."""
+
+
+def _bpnn_from(config: dict, state: dict) -> BPNN:
+    model = BPNN(**config)
+    model.load_state_dict(state, strict=True)
+    return model
+
+
+def model_to_payload(model: torch.nn.Module, metadata: dict | None = None) -> dict:
+    if isinstance(model, Ensemble):
+        members = [{"config": m.config(), "state_dict": m.state_dict()} for m in model.members]
+        body = {"members": members}
+    elif isinstance(model, BPNN):
+        body = {"config": model.config(), "state_dict": model.state_dict()}
+    else:
+        raise TypeError(f"cannot save a {type(model).__name__}")
+    dtype = next(model.parameters()).dtype
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "kind": model.kind,
+        "nnpcalc_version": __version__,
+        "species": list(model.species),
+        "cutoff_angstrom": float(model.cutoff),
+        "units": {"energy": "eV", "length": "Angstrom"},
+        "dtype": str(dtype).replace("torch.", ""),
+        "metadata": metadata or {},
+        **body,
+    }
+
+
+def save_model(model: torch.nn.Module, path: str | os.PathLike, metadata: dict | None = None):
+    """Write atomically (temporary file + rename), so a crash never leaves half a model."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = model_to_payload(model, metadata)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def read_payload(path: str | os.PathLike) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"model file {path} does not exist")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for damaged zip/pickle data
+        raise ModelFileError(
+            f"{path} is not a readable nnpcalc model (corrupt, truncated or not a torch file): "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+        ) from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
+        raise ModelFileError(f"{path} is a torch file but not an nnpcalc model")
+    version = payload.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} has model format version {version}, newer than this nnpcalc "
+            f"({__version__}) reads (<= {FORMAT_VERSION}); upgrade nnpcalc"
+        )
+    return payload
+
+
+def model_from_payload(payload: dict, source: str = "model") -> torch.nn.Module:
+    try:
+        if payload["kind"] == "bpnn":
+            return _bpnn_from(payload["config"], payload["state_dict"])
+        if payload["kind"] == "ensemble":
+            return Ensemble([_bpnn_from(m["config"], m["state_dict"]) for m in payload["members"]])
+    except (KeyError, RuntimeError, TypeError) as exc:
+        raise ModelFileError(f"{source} is incompatible or incomplete: {exc}") from exc
+    raise ModelFileError(f"{source} has unknown model kind {payload.get('kind')!r}")
+
+
+def load_model(path: str | os.PathLike) -> torch.nn.Module:
+    """Rebuild a model from a file written by `save_model` (refusing anything else)."""
+    model = model_from_payload(read_payload(path), str(path))
+    model.eval()
+    return model
