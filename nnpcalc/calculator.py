@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Sequence
 
@@ -51,7 +52,8 @@ class NNPCalculator(Calculator):
             dtype = DTYPES[dtype]
         self.dtype = dtype or torch.float32
         self.device = resolve_device(device)
-        self.model = model.to(device=self.device, dtype=self.dtype).eval()
+        # A copy, so converting dtype/device never changes the caller's model in place.
+        self.model = copy.deepcopy(model).to(device=self.device, dtype=self.dtype).eval()
         self.max_atoms = int(max_atoms)
         self.min_distance = float(min_distance)
         if getattr(model, "kind", "") == "ensemble":

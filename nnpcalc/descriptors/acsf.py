@@ -1,7 +1,8 @@
 """Behler–Parrinello atom-centred symmetry functions, radial G2 and angular G5.
 
 G2_i(s; η, r_s)      = Σ_{j∈s} exp(-η (r_ij - r_s)²) f_c(r_ij)
-G5_i(s,t; η, ζ, λ)   = 2^(1-ζ) Σ_{j∈s, k∈t, j≠k} (1 + λ cos θ_jik)^ζ e^{-η(r_ij²+r_ik²)} f_c(r_ij) f_c(r_ik)
+G5_i(s,t; η, ζ, λ)   = 2^(1-ζ) Σ_{j∈s, k∈t, j≠k} (1 + λ cos θ_jik)^ζ
+                         × exp(-η(r_ij² + r_ik²)) f_c(r_ij) f_c(r_ik)
 
 The sum runs over ordered neighbour pairs, for unordered species pairs (s, t). f_c is the cosine
 cutoff. G5 is evaluated without a triplet list: expanding (1 + λ cos θ)^ζ in powers cos^n θ and

@@ -27,6 +27,8 @@ class ModelFileError(ValueError):
 
 def _bpnn_from(config: dict, state: dict) -> BPNN:
     model = BPNN(**config)
+    # Match the stored precision before copying weights in, so float64 files stay exact.
+    model.to(dtype=state["reference_energy"].dtype)
     model.load_state_dict(state, strict=True)
     return model
 

@@ -55,7 +55,8 @@ def evaluate(
         grads = torch.autograd.grad(
             energy.sum(), inputs, create_graph=create_graph, allow_unused=True
         )
-        grads = [torch.zeros_like(x) if g is None else g for x, g in zip(inputs, grads, strict=True)]
+        grads = [torch.zeros_like(x) if g is None else g
+                 for x, g in zip(inputs, grads, strict=True)]
         if forces:
             out["forces"] = -grads[0]
         if stress:
