@@ -47,6 +47,70 @@ def species_indices(atoms: Atoms, species: Sequence[str]) -> np.ndarray:
     return np.array([lookup[s] for s in atoms.get_chemical_symbols()], dtype=np.int64)
 
 
+@dataclass
+class StructureGraph:
+    """One checked structure and its neighbour list, in numpy (cheap to cache and re-join)."""
+
+    positions: np.ndarray
+    cell: np.ndarray
+    species: np.ndarray
+    edge_i: np.ndarray
+    edge_j: np.ndarray
+    shifts: np.ndarray
+    periodic: bool
+
+
+def structure_graph(
+    atoms: Atoms, species: Sequence[str], cutoff: float, min_distance: float = 0.5,
+    label: str = "",
+) -> StructureGraph:
+    """Check `atoms` and build its graph; `min_distance` (Å) rejects overlapping atoms."""
+    check_structure(atoms, species, label)
+    nl = neighbor_list(atoms, cutoff)
+    if nl.distances.size and nl.distances.min() < min_distance:
+        pair = int(np.argmin(nl.distances))
+        raise StructureError(
+            f"structure {label}: atoms {nl.i[pair]} and {nl.j[pair]} are "
+            f"{nl.distances[pair]:.3f} Å apart, closer than min_distance={min_distance} Å"
+        )
+    return StructureGraph(
+        positions=atoms.get_positions(),
+        cell=np.asarray(atoms.cell[:], dtype=np.float64),
+        species=species_indices(atoms, species),
+        edge_i=nl.i,
+        edge_j=nl.j,
+        shifts=nl.shifts,
+        periodic=bool(atoms.pbc.any()) and abs(atoms.cell.volume) > 1e-8,
+    )
+
+
+def collate(
+    graphs: Sequence[StructureGraph],
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str = "cpu",
+) -> AtomsBatch:
+    """Join graphs into one batch, offsetting pair indices by the atoms before them."""
+    if len(graphs) == 0:
+        raise StructureError("no structures given")
+    counts = np.array([len(g.species) for g in graphs])
+    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+
+    def cat(parts, tdtype):
+        return torch.as_tensor(np.concatenate(parts), dtype=tdtype, device=device)
+
+    return AtomsBatch(
+        positions=cat([g.positions for g in graphs], dtype),
+        cell=torch.as_tensor(np.stack([g.cell for g in graphs]), dtype=dtype, device=device),
+        species=cat([g.species for g in graphs], torch.long),
+        batch=cat([np.full(n, k) for k, n in enumerate(counts)], torch.long),
+        edge_i=cat([g.edge_i + o for g, o in zip(graphs, offsets, strict=True)], torch.long),
+        edge_j=cat([g.edge_j + o for g, o in zip(graphs, offsets, strict=True)], torch.long),
+        shifts=cat([g.shifts.reshape(-1, 3) for g in graphs], dtype),
+        n_atoms=torch.as_tensor(counts, dtype=torch.long, device=device),
+        periodic=torch.as_tensor([g.periodic for g in graphs], dtype=torch.bool, device=device),
+    )
+
+
 def build_batch(
     structures: Sequence[Atoms],
     species: Sequence[str],
@@ -56,50 +120,12 @@ def build_batch(
     min_distance: float = 0.5,
     first_label: int = 0,
 ) -> AtomsBatch:
-    """Check each structure, build its neighbour list and join them into one batch.
-
-    `min_distance` (Å) rejects overlapping atoms; `first_label` numbers structures in errors.
-    """
-    if len(structures) == 0:
-        raise StructureError("no structures given")
-    positions, cells, spec, batch_idx, ei, ej, sh, counts, periodic = ([] for _ in range(9))
-    offset = 0
-    for k, atoms in enumerate(structures):
-        label = str(first_label + k)
-        check_structure(atoms, species, label)
-        nl = neighbor_list(atoms, cutoff)
-        if nl.distances.size and nl.distances.min() < min_distance:
-            pair = int(np.argmin(nl.distances))
-            raise StructureError(
-                f"structure {label}: atoms {nl.i[pair]} and {nl.j[pair]} are "
-                f"{nl.distances[pair]:.3f} Å apart, closer than min_distance={min_distance} Å"
-            )
-        n = len(atoms)
-        positions.append(atoms.get_positions())
-        cells.append(np.asarray(atoms.cell[:], dtype=np.float64))
-        spec.append(species_indices(atoms, species))
-        batch_idx.append(np.full(n, k, dtype=np.int64))
-        ei.append(nl.i + offset)
-        ej.append(nl.j + offset)
-        sh.append(nl.shifts)
-        counts.append(n)
-        periodic.append(bool(atoms.pbc.any()) and abs(atoms.cell.volume) > 1e-8)
-        offset += n
-
-    def tensor(parts, tdtype):
-        return torch.as_tensor(np.concatenate(parts), dtype=tdtype, device=device)
-
-    return AtomsBatch(
-        positions=tensor(positions, dtype),
-        cell=torch.as_tensor(np.stack(cells), dtype=dtype, device=device),
-        species=tensor(spec, torch.long),
-        batch=tensor(batch_idx, torch.long),
-        edge_i=tensor(ei, torch.long),
-        edge_j=tensor(ej, torch.long),
-        shifts=torch.as_tensor(np.concatenate(sh).reshape(-1, 3), dtype=dtype, device=device),
-        n_atoms=torch.as_tensor(counts, dtype=torch.long, device=device),
-        periodic=torch.as_tensor(periodic, dtype=torch.bool, device=device),
-    )
+    """Check, build neighbour lists and join; `first_label` numbers structures in errors."""
+    graphs = [
+        structure_graph(atoms, species, cutoff, min_distance, str(first_label + k))
+        for k, atoms in enumerate(structures)
+    ]
+    return collate(graphs, dtype, device)
 
 
 def chunks_by_atoms(structures: Sequence[Atoms], max_atoms: int) -> Iterator[range]:
