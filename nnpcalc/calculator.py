@@ -39,7 +39,7 @@ class NNPCalculator(Calculator):
         model: str | os.PathLike | torch.nn.Module,
         device: str | torch.device | None = None,
         dtype: str | torch.dtype | None = None,
-        max_atoms: int = 20000,
+        max_atoms: int = 1024,
         min_distance: float = 0.5,
         **kwargs,
     ):

@@ -169,9 +169,8 @@ class ACSF(torch.nn.Module):
         powers = unit[:, :, None] ** torch.arange(self.max_zeta + 1, device=unit.device)
         mono = (powers[:, 0, self.mono_exps[:, 0]] * powers[:, 1, self.mono_exps[:, 1]]
                 * powers[:, 2, self.mono_exps[:, 2]])  # (E, M)
-        pair_moments = g[:, :, None] * mono[:, None, :]  # (E, U, M)
-        n_eta, n_mono = pair_moments.shape[1:]
-        moments = vectors.new_zeros(n_atoms * n_s, n_eta, n_mono).index_add_(0, slot, pair_moments)
+        n_eta, n_mono = g.shape[1], mono.shape[1]
+        moments = _dense_moments(slot, n_atoms * n_s, g, mono)  # (N*S, U, M)
         moments = moments.reshape(n_atoms, n_s, n_eta, n_mono)
         diag = vectors.new_zeros(n_atoms * n_s, n_eta).index_add_(0, slot, g**2)
         diag = diag.reshape(n_atoms, n_s, n_eta)
@@ -186,3 +185,24 @@ class ACSF(torch.nn.Module):
             g5 = (rows * self.angular_coeffs.to(dtype)).sum(-1)
             features.append(g5 if s == t else 2.0 * g5)
         return torch.cat(features, dim=1)
+
+
+def _dense_moments(slot: torch.Tensor, n_slots: int, g: torch.Tensor,
+                   mono: torch.Tensor) -> torch.Tensor:
+    """Σ_{pairs in slot} g ⊗ mono, as one batched matmul over neighbours padded per slot.
+
+    Scattering the (pairs × η × monomials) outer products directly is memory-bound; padding
+    each slot's pairs into a (slots × max_pairs) block and contracting with `bmm` is several
+    times faster and needs far less memory.
+    """
+    order = torch.argsort(slot, stable=True)
+    sorted_slot = slot[order]
+    counts = torch.bincount(sorted_slot, minlength=n_slots)
+    starts = torch.cumsum(counts, 0) - counts
+    rank = torch.arange(slot.shape[0], device=slot.device) - starts[sorted_slot]
+    width = int(counts.max()) if slot.numel() else 0
+    g_pad = g.new_zeros(n_slots, width, g.shape[1])
+    m_pad = mono.new_zeros(n_slots, width, mono.shape[1])
+    g_pad = g_pad.index_put((sorted_slot, rank), g[order])
+    m_pad = m_pad.index_put((sorted_slot, rank), mono[order])
+    return torch.bmm(g_pad.transpose(1, 2), m_pad)
