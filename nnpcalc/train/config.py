@@ -1,0 +1,132 @@
+"""Training configuration, validated up front: an unknown or mistyped key stops the run at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ModelSettings(_Strict):
+    species: list[str] | None = None
+    cutoff: float = Field(6.0, gt=0)
+    hidden: list[int] = Field(default_factory=lambda: [30, 30])
+    activation: Literal["tanh", "silu", "softplus"] = "tanh"
+    descriptor: dict | None = None
+    anchor_isolated: bool | None = None  # None: anchor when isolated-atom energies are known
+
+
+class LabelKeys(_Strict):
+    """Where labels live when not in atoms.calc: info/arrays keys, as extxyz users name them."""
+
+    energy: str = "energy"
+    forces: str = "forces"
+    stress: str = "stress"
+    weight: str = "weight"
+
+
+class LossWeights(_Strict):
+    """Multipliers of the mean-square errors of E/N (eV), forces (eV/Å), virial/N (eV)."""
+
+    energy: float = Field(1.0, ge=0)
+    forces: float = Field(0.1, ge=0)
+    stress: float = Field(0.0, ge=0)
+
+
+class MonitorSettings(_Strict):
+    enabled: bool = True
+    probes: list[str] = Field(default_factory=list)
+    symprec: float = Field(1e-3, gt=0)
+
+
+class GDFSettings(_Strict):
+    """Gaussian-density weighting of atoms in the force loss (rare environments count more)."""
+
+    enabled: bool = False
+    sigma: float = Field(0.5, gt=0)  # width in standardised-feature units
+    max_weight: float = Field(10.0, gt=1)
+
+
+class TrainConfig(_Strict):
+    data: list[str]
+    validation: list[str] = Field(default_factory=list)
+    test: list[str] = Field(default_factory=list)
+    val_fraction: float = Field(0.1, ge=0, lt=1)
+    test_fraction: float = Field(0.0, ge=0, lt=1)
+    seed: int = 0
+    epochs: int = Field(200, ge=1)
+    batch_size: int = Field(8, ge=1)
+    lr: float = Field(3e-3, gt=0)
+    lr_min: float = Field(1e-5, ge=0)
+    scheduler: Literal["plateau", "cosine", "none"] = "plateau"
+    weight_decay: float = Field(0.0, ge=0)
+    patience: int = Field(60, ge=1)
+    early_stopping: Literal["val_loss", "val_energy", "mapping", "combined"] = "val_loss"
+    loss: LossWeights = Field(default_factory=LossWeights)
+    keys: LabelKeys = Field(default_factory=LabelKeys)
+    skip_missing_labels: bool = False
+    isolated_atom_energies: dict[str, float] | None = None
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    monitor: MonitorSettings = Field(default_factory=MonitorSettings)
+    gdf: GDFSettings = Field(default_factory=GDFSettings)
+    replicas: int = Field(1, ge=1)
+    dtype: Literal["float32", "float64"] = "float32"
+    device: str | None = None
+    out: str = "runs/nnp"
+
+    @field_validator("data")
+    @classmethod
+    def _some_data(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one data file is needed")
+        return value
+
+
+def _allowed_keys(model: type[BaseModel], path: tuple) -> list[str]:
+    for part in path[:-1]:
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            break
+        model = annotation
+    return sorted(model.model_fields)
+
+
+def validate_config(data: dict) -> TrainConfig:
+    """Build a TrainConfig, turning pydantic's errors into one message that names each key."""
+    try:
+        return TrainConfig(**data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            if err["type"] == "extra_forbidden":
+                allowed = ", ".join(_allowed_keys(TrainConfig, err["loc"]))
+                lines.append(f"unknown config key '{key}' (allowed here: {allowed})")
+            else:
+                lines.append(f"config key '{key}': {err['msg']}")
+        raise ConfigError("; ".join(lines)) from None
+
+
+def load_config(path: str | Path | None, overrides: dict | None = None) -> TrainConfig:
+    """Read YAML (if given), apply command-line overrides, validate."""
+    data: dict = {}
+    if path is not None:
+        with open(path) as handle:
+            data = yaml.safe_load(handle) or {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: the config must be a mapping of keys to values")
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            data[key] = value
+    return validate_config(data)

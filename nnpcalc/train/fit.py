@@ -1,0 +1,136 @@
+"""`fit(config) -> model`: prepare data once, train one model or K replicas, save, summarise."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from nnpcalc.models import BPNN, Ensemble
+from nnpcalc.models.model_file import save_model
+from nnpcalc.train.config import TrainConfig, load_config, validate_config
+from nnpcalc.train.data import fit_reference_energies, read_labelled, split_indices
+from nnpcalc.train.gdf import gdf_weights
+from nnpcalc.train.labels import GraphSet
+from nnpcalc.train.loop import Prepared, evaluate_set, prep_descriptor, resolve_dtype, train_replica
+from nnpcalc.train.plots import plot_training_curves
+
+
+def _as_config(config: TrainConfig | dict | str | Path) -> TrainConfig:
+    if isinstance(config, TrainConfig):
+        return config
+    if isinstance(config, dict):
+        return validate_config(config)
+    return load_config(config)
+
+
+def _features(graphs: GraphSet, species: list[str], cfg: TrainConfig) -> tuple[torch.Tensor, ...]:
+    """Raw descriptors of every training atom (float64), with the centre species."""
+    from nnpcalc.batch import collate
+    from nnpcalc.descriptors.acsf import ACSF
+
+    acsf = ACSF(prep_descriptor(cfg.model), species)
+    feats, spec = [], []
+    for start in range(0, len(graphs), 32):
+        batch = collate(graphs.graphs[start:start + 32], torch.float64)
+        with torch.no_grad():
+            vectors = batch.edge_vectors(batch.positions, batch.cell)
+            feats.append(acsf(batch.species, batch.edge_i, batch.edge_j, vectors))
+        spec.append(batch.species)
+    return torch.cat(feats), torch.cat(spec)
+
+
+def prepare(cfg: TrainConfig) -> Prepared:
+    """Read and split data, build graphs, fit E0 and feature statistics, set up the monitor."""
+    need_f, need_s = cfg.loss.forces > 0, cfg.loss.stress > 0
+    read = lambda paths: read_labelled(paths, cfg.keys, need_f, need_s,  # noqa: E731
+                                       cfg.skip_missing_labels)
+    items = read(cfg.data)
+    train_idx, val_idx, test_idx = split_indices(
+        len(items), 0.0 if cfg.validation else cfg.val_fraction,
+        0.0 if cfg.test else cfg.test_fraction, cfg.seed)
+    train = [items[k] for k in train_idx]
+    val = read(cfg.validation) if cfg.validation else [items[k] for k in val_idx]
+    test = read(cfg.test) if cfg.test else [items[k] for k in test_idx]
+    species = cfg.model.species or sorted({s for it in items for s in it.atoms.symbols})
+    cutoff = cfg.model.cutoff
+    graphs = {name: GraphSet(data, species, cutoff)
+              for name, data in (("train", train), ("val", val), ("test", test))}
+    e0 = cfg.isolated_atom_energies
+    anchor = cfg.model.anchor_isolated if cfg.model.anchor_isolated is not None else bool(e0)
+    if anchor and not e0:
+        raise ValueError("model.anchor_isolated needs isolated_atom_energies in the config")
+    reference = dict(e0) if e0 else fit_reference_energies(train, species)
+    missing = [s for s in species if s not in reference]
+    if missing:
+        raise ValueError(f"isolated_atom_energies lacks {missing}")
+    residual = np.array([(it.energy - sum(reference[s] for s in it.atoms.symbols))
+                         / len(it.atoms) for it in train])
+    scale = float(np.sqrt(np.mean(residual**2)) if anchor else max(residual.std(), 1e-2))
+    g, spec = _features(graphs["train"], species, cfg)
+    mean = torch.stack([g[spec == k].mean(0) if (spec == k).any() else torch.zeros(g.shape[1])
+                        for k in range(len(species))])
+    std = torch.stack([g[spec == k].std(0) if (spec == k).sum() > 1 else torch.ones(g.shape[1])
+                       for k in range(len(species))])
+    if cfg.gdf.enabled:
+        standardised = (g - mean[spec]) / std[spec].clamp_min(1e-6)
+        weights = gdf_weights(standardised, cfg.gdf.sigma, cfg.gdf.max_weight, seed=cfg.seed)
+        bounds = np.cumsum([0, *[len(it.atoms) for it in train]])
+        graphs["train"].gdf = [weights[a:b].numpy() for a, b in zip(bounds[:-1], bounds[1:],
+                                                                      strict=True)]
+    dtype, device = resolve_dtype(cfg)
+    monitor = None
+    if cfg.monitor.enabled:
+        from nnpcalc.train.monitor import InvariantMonitor
+
+        probes = read_labelled(cfg.monitor.probes, cfg.keys) if cfg.monitor.probes else []
+        monitor = InvariantMonitor(species, cutoff, {"train": train, "validation": val,
+                                                     "probe": probes},
+                                   e0, cfg.monitor.symprec, dtype, device)
+    return Prepared(cfg, species, graphs["train"], graphs["val"], graphs["test"], reference,
+                    anchor, mean, std, scale, monitor, dtype, device)
+
+
+def fit(config: TrainConfig | dict | str | Path, resume: bool = False,
+        progress: bool = True) -> BPNN | Ensemble:
+    """Train as the config says; writes model.pt, logs, curves and summary.json into cfg.out."""
+    cfg = _as_config(config)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(yaml.safe_dump(cfg.model_dump(), sort_keys=False))
+    start = time.perf_counter()
+    prep = prepare(cfg)
+    members, histories = [], []
+    for k in range(cfg.replicas):
+        sub = out if cfg.replicas == 1 else out / f"replica_{k}"
+        model, history = train_replica(prep, cfg.seed + k, sub, resume, progress)
+        members.append(model)
+        histories.append(history)
+    model = members[0] if len(members) == 1 else Ensemble(members)
+    summary = {
+        "wall_time_s": time.perf_counter() - start,
+        "n_train": len(prep.train), "n_validation": len(prep.validation),
+        "n_test": len(prep.test), "species": prep.species,
+        "reference_energies_eV": prep.reference_energies, "anchor_isolated": prep.anchor,
+        "invariant_points": [vars(p) for p in prep.monitor.points] if prep.monitor else [],
+        "validation": evaluate_set(model, prep.validation, cfg, prep.dtype, prep.device),
+        "test": evaluate_set(model, prep.test, cfg, prep.dtype, prep.device),
+    }
+    if prep.monitor is not None and len(prep.monitor):
+        summary["mapping"] = prep.monitor.measure(model)
+    summary["best_epochs"] = [int(np.argmin([_row_metric(r, cfg) for r in h])) + 1
+                              for h in histories]
+    save_model(model, out / "model.pt", metadata={"summary": summary})
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
+    plot_training_curves(histories, out / "training_curves.png")
+    return model
+
+
+def _row_metric(row: dict, cfg: TrainConfig) -> float:
+    from nnpcalc.train.loop import _stopping_value
+
+    return _stopping_value(row, cfg.early_stopping)

@@ -1,0 +1,229 @@
+"""Training loop: losses on E/N, forces and stress; atomic checkpoints; exact resume.
+
+Mini-batch order in epoch e depends only on (seed, e), so a resumed run replays exactly the
+batches an uninterrupted run would have seen.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from nnpcalc.calculator import DTYPES, resolve_device
+from nnpcalc.models import BPNN
+from nnpcalc.models.model_file import save_model
+from nnpcalc.models.potential import evaluate, voigt
+from nnpcalc.train.checkpoint import load_checkpoint, save_atomically
+from nnpcalc.train.config import TrainConfig
+from nnpcalc.train.labels import GraphSet
+
+EV_A3_TO_GPA = 160.21766208
+
+
+@dataclass
+class Prepared:
+    """Everything shared by the replicas of one run: data, graphs and statistics."""
+
+    config: TrainConfig
+    species: list[str]
+    train: GraphSet
+    validation: GraphSet
+    test: GraphSet
+    reference_energies: dict[str, float]
+    anchor: bool
+    feature_mean: torch.Tensor
+    feature_std: torch.Tensor
+    energy_scale: float
+    monitor: object | None
+    dtype: torch.dtype
+    device: torch.device
+
+
+def new_model(prep: Prepared, seed: int) -> BPNN:
+    cfg = prep.config.model
+    torch.manual_seed(seed)
+    model = BPNN(prep.species, descriptor=prep_descriptor(cfg), hidden=cfg.hidden,
+                 activation=cfg.activation, anchor_isolated=prep.anchor)
+    model.to(dtype=prep.dtype, device=prep.device)
+    model.set_normalization(prep.feature_mean.to(prep.dtype), prep.feature_std.to(prep.dtype))
+    model.set_reference_energies(prep.reference_energies, prep.energy_scale)
+    return model
+
+
+def prep_descriptor(cfg):
+    from nnpcalc.descriptors.acsf import ACSFParameters
+
+    if cfg.descriptor is None:
+        return ACSFParameters.default_si(cutoff=cfg.cutoff)
+    return ACSFParameters.from_dict({"cutoff": cfg.cutoff, **cfg.descriptor})
+
+
+def _loss_terms(out, labels, batch, cfg: TrainConfig) -> dict[str, torch.Tensor]:
+    n = batch.n_atoms.to(out["energy"].dtype)
+    terms = {}
+    de = (out["energy"] - labels.energy) / n
+    terms["energy"] = (labels.weight * de**2).sum() / labels.weight.sum()
+    if "forces" in out and labels.forces_mask.any():
+        w = labels.atom_weight * labels.forces_mask
+        df2 = ((out["forces"] - labels.forces) ** 2).sum(-1) / 3.0
+        terms["forces"] = (w * df2).sum() / w.sum().clamp_min(1e-12)
+    if "stress" in out and labels.stress_mask.any():
+        volume = torch.linalg.det(batch.cell).abs()
+        dv = (voigt(out["stress"]) - labels.stress) * (volume / n)[:, None]
+        w = labels.weight * labels.stress_mask
+        terms["stress"] = (w[:, None] * dv**2).mean(-1).sum() / w.sum()
+    return terms
+
+
+def _total(terms, cfg: TrainConfig) -> torch.Tensor:
+    weights = cfg.loss.model_dump()
+    return sum(weights[k] * v for k, v in terms.items())
+
+
+def evaluate_set(model, data: GraphSet, cfg: TrainConfig, dtype, device,
+                 chunk: int = 16) -> dict[str, float]:
+    """Error metrics (meV/atom, eV/Å, GPa) of a model on a labelled set."""
+    if len(data) == 0:
+        return {}
+    de, dfs, dss, losses = [], [], [], []
+    want_stress = cfg.loss.stress > 0 or any(it.stress is not None for it in data.items)
+    for start in range(0, len(data), chunk):
+        idx = list(range(start, min(start + chunk, len(data))))
+        batch, labels = data.batch(idx, dtype, device)
+        out = evaluate(model, batch, forces=True, stress=want_stress)
+        terms = _loss_terms(out, labels, batch, cfg)
+        losses.append(float(_total(terms, cfg)) * len(idx))
+        de.append(((out["energy"] - labels.energy) / batch.n_atoms).detach().cpu().numpy())
+        if labels.forces_mask.any():
+            diff = (out["forces"] - labels.forces)[labels.forces_mask]
+            dfs.append(diff.detach().cpu().numpy().ravel())
+        if want_stress and labels.stress_mask.any():
+            diff = (voigt(out["stress"]) - labels.stress)[labels.stress_mask]
+            dss.append(diff.detach().cpu().numpy().ravel())
+    de = np.concatenate(de)
+    metrics = {
+        "loss": sum(losses) / len(data),
+        "energy_rmse_meV": 1000 * float(np.sqrt(np.mean(de**2))),
+        "energy_mae_meV": 1000 * float(np.mean(np.abs(de))),
+    }
+    if dfs:
+        df = np.concatenate(dfs)
+        metrics["forces_rmse_eVA"] = float(np.sqrt(np.mean(df**2)))
+        metrics["forces_mae_eVA"] = float(np.mean(np.abs(df)))
+    if dss:
+        ds = np.concatenate(dss) * EV_A3_TO_GPA
+        metrics["stress_rmse_GPa"] = float(np.sqrt(np.mean(ds**2)))
+    return metrics
+
+
+def _stopping_value(row: dict, rule: str) -> float:
+    val_loss = row.get("val_loss", row.get("train_loss"))
+    val_e = row.get("val_energy_rmse_meV", row.get("train_energy_rmse_meV"))
+    mapping = row.get("mapping_error_meV", float("nan"))
+    if rule in ("mapping", "combined") and math.isnan(mapping):
+        raise ValueError(f"early_stopping={rule!r} needs held-out invariant points "
+                         "(validation crystals, probes or isolated-atom energies)")
+    return {"val_loss": val_loss, "val_energy": val_e, "mapping": mapping,
+            "combined": val_e + mapping}[rule]
+
+
+def _write_logs(history: list[dict], out_dir: Path) -> None:
+    (out_dir / "log.json").write_text(json.dumps(history, indent=1))
+    keys = sorted({k for row in history for k in row}, key=lambda k: (k != "epoch", k))
+    with open(out_dir / "log.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(history)
+
+
+def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False,
+                  progress: bool = True) -> tuple[BPNN, list[dict]]:
+    """Train one model; writes best_model.pt, last.ckpt and logs into `out_dir`."""
+    cfg = prep.config
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = new_model(prep, seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scheduler = _scheduler(optimizer, cfg)
+    state = {"epoch": 0, "best_metric": float("inf"), "best_epoch": -1, "bad_epochs": 0,
+             "history": []}
+    ckpt_path = out_dir / "last.ckpt"
+    if resume and ckpt_path.exists():
+        ckpt = load_checkpoint(ckpt_path)
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(ckpt["scheduler"])
+        state = ckpt["state"]
+    needs_graph = cfg.loss.forces > 0 or cfg.loss.stress > 0
+    n_train = len(prep.train)
+    bar = tqdm(range(state["epoch"], cfg.epochs), disable=not progress, desc=f"seed {seed}",
+               unit="epoch", initial=state["epoch"], total=cfg.epochs)
+    for epoch in bar:
+        start = time.perf_counter()
+        order = torch.randperm(n_train, generator=torch.Generator().manual_seed(
+            seed * 1_000_003 + epoch)).tolist()
+        model.train()
+        for b in range(0, n_train, cfg.batch_size):
+            idx = order[b:b + cfg.batch_size]
+            batch, labels = prep.train.batch(idx, prep.dtype, prep.device)
+            out = evaluate(model, batch, forces=cfg.loss.forces > 0,
+                           stress=cfg.loss.stress > 0, create_graph=needs_graph)
+            loss = _total(_loss_terms(out, labels, batch, cfg), cfg)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        model.eval()
+        row = {"epoch": epoch + 1, "lr": optimizer.param_groups[0]["lr"]}
+        row.update({f"train_{k}": v for k, v in evaluate_set(
+            model, prep.train, cfg, prep.dtype, prep.device).items()})
+        row.update({f"val_{k}": v for k, v in evaluate_set(
+            model, prep.validation, cfg, prep.dtype, prep.device).items()})
+        if prep.monitor is not None and len(prep.monitor):
+            row.update(prep.monitor.measure(model))
+        row["time_s"] = time.perf_counter() - start
+        metric = _stopping_value(row, cfg.early_stopping)
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            scheduler.step(metric)
+        elif scheduler is not None:
+            scheduler.step()
+        state["history"].append(row)
+        state["epoch"] = epoch + 1
+        if metric < state["best_metric"]:
+            state.update(best_metric=metric, best_epoch=epoch + 1, bad_epochs=0)
+            save_model(model, out_dir / "best_model.pt",
+                       metadata={"epoch": epoch + 1, "metrics": row, "seed": seed})
+        else:
+            state["bad_epochs"] += 1
+        save_atomically({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                         "scheduler": None if scheduler is None else scheduler.state_dict(),
+                         "state": state}, ckpt_path)
+        _write_logs(state["history"], out_dir)
+        bar.set_postfix(E=f"{row.get('val_energy_rmse_meV', row['train_energy_rmse_meV']):.1f}",
+                        map=f"{row.get('mapping_error_meV', float('nan')):.1f}")
+        if state["bad_epochs"] >= cfg.patience:
+            break
+    best = load_checkpoint(out_dir / "best_model.pt")
+    model.load_state_dict(best["state_dict"])
+    model.eval()
+    return model, state["history"]
+
+
+def _scheduler(optimizer, cfg: TrainConfig):
+    if cfg.scheduler == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, factor=0.5, patience=max(5, cfg.patience // 4), min_lr=cfg.lr_min)
+    if cfg.scheduler == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, cfg.epochs, cfg.lr_min)
+    return None
+
+
+def resolve_dtype(cfg: TrainConfig) -> tuple[torch.dtype, torch.device]:
+    return DTYPES[cfg.dtype], resolve_device(cfg.device)
