@@ -100,7 +100,7 @@ def evaluate_set(model, data: GraphSet, cfg: TrainConfig, dtype, device,
         batch, labels = data.batch(idx, dtype, device)
         out = evaluate(model, batch, forces=True, stress=want_stress)
         terms = _loss_terms(out, labels, batch, cfg)
-        losses.append(float(_total(terms, cfg)) * len(idx))
+        losses.append(float(_total(terms, cfg).detach()) * len(idx))
         de.append(((out["energy"] - labels.energy) / batch.n_atoms).detach().cpu().numpy())
         if labels.forces_mask.any():
             diff = (out["forces"] - labels.forces)[labels.forces_mask]

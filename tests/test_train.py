@@ -1,0 +1,143 @@
+"""Training: end to end, exact resume, promised errors, ensembles."""
+
+from __future__ import annotations
+
+import ase.io
+import numpy as np
+import pytest
+import torch
+from ase.build import bulk
+from ase.calculators.lj import LennardJones
+from ase.calculators.singlepoint import SinglePointCalculator
+
+from nnpcalc import NNPCalculator, load_model
+from nnpcalc.train import ConfigError, fit, load_config
+from nnpcalc.train.data import LabelError
+
+
+def lj_labelled(n: int, seed: int = 0) -> list:
+    """Si cells labelled by a smooth Lennard-Jones potential (fast, exact labels)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(n):
+        atoms = bulk("Si", "diamond", 5.43 * (0.96 + 0.08 * rng.random()), cubic=True)
+        atoms.rattle(0.08 * rng.random(), seed=seed * 1000 + k)
+        atoms.calc = LennardJones(sigma=2.0, epsilon=0.5, rc=4.5, smooth=True)
+        results = {p: atoms.calc.get_property(p, atoms) for p in ("energy", "forces", "stress")}
+        atoms.calc = SinglePointCalculator(atoms, **results)
+        out.append(atoms)
+    return out
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    path = tmp_path / "lj.extxyz"
+    ase.io.write(path, lj_labelled(16))
+    return path
+
+
+def config(dataset, tmp_path, **extra):
+    base = {"data": [str(dataset)], "epochs": 8, "batch_size": 4, "lr": 5e-3,
+            "monitor": {"enabled": False}, "model": {"cutoff": 4.5, "hidden": [12]},
+            "loss": {"energy": 1.0, "forces": 0.5}, "out": str(tmp_path / "run"),
+            "dtype": "float64"}
+    base.update(extra)
+    return base
+
+
+def test_training_lowers_the_loss_and_writes_outputs(dataset, tmp_path):
+    fit(config(dataset, tmp_path, epochs=15), progress=False)
+    run = tmp_path / "run"
+    history = __import__("json").loads((run / "log.json").read_text())
+    assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
+    for name in ("model.pt", "best_model.pt", "last.ckpt", "log.csv", "training_curves.png",
+                 "summary.json", "config.yaml"):
+        assert (run / name).is_file(), name
+    calc = NNPCalculator(run / "model.pt")
+    atoms = lj_labelled(1, seed=5)[0]
+    atoms.calc = calc
+    assert np.isfinite(atoms.get_potential_energy())
+
+
+def test_resume_reproduces_an_uninterrupted_run(dataset, tmp_path):
+    full = config(dataset, tmp_path, out=str(tmp_path / "full"), epochs=6)
+    fit(full, progress=False)
+    part = config(dataset, tmp_path, out=str(tmp_path / "part"), epochs=3)
+    fit(part, progress=False)
+    fit({**part, "epochs": 6}, resume=True, progress=False)
+    a = torch.load(tmp_path / "full" / "last.ckpt", weights_only=True)
+    b = torch.load(tmp_path / "part" / "last.ckpt", weights_only=True)
+    assert a["state"]["epoch"] == b["state"]["epoch"] == 6
+    for key, value in a["model"].items():
+        assert torch.equal(value, b["model"][key]), key
+    assert a["state"]["history"][-1]["train_loss"] == b["state"]["history"][-1]["train_loss"]
+
+
+def test_label_less_structure_is_named_or_skipped(tmp_path):
+    structures = lj_labelled(6)
+    bare = bulk("Si", "diamond", 5.43, cubic=True)
+    path = tmp_path / "mixed.extxyz"
+    ase.io.write(path, structures[:3] + [bare] + structures[3:])
+    cfg = config(path, tmp_path)
+    with pytest.raises(LabelError, match=r"mixed.extxyz:3: no energy label"):
+        fit(cfg, progress=False)
+    model = fit({**cfg, "skip_missing_labels": True, "epochs": 1}, progress=False)
+    assert model is not None
+
+
+def test_missing_forces_are_an_error_when_the_loss_uses_them(tmp_path):
+    atoms = lj_labelled(3)
+    for a in atoms:
+        a.info["energy"] = a.get_potential_energy()
+        a.calc = None
+    path = tmp_path / "energies_only.extxyz"
+    ase.io.write(path, atoms)
+    with pytest.raises(LabelError, match=r"energies_only.extxyz:0: no forces label"):
+        fit(config(path, tmp_path), progress=False)
+
+
+def test_custom_label_keys(tmp_path):
+    atoms = lj_labelled(8)
+    for a in atoms:
+        a.info["dft_energy"] = a.get_potential_energy()
+        a.arrays["dft_forces"] = a.get_forces()
+        a.calc = None
+    path = tmp_path / "custom.extxyz"
+    ase.io.write(path, atoms)
+    fit(config(path, tmp_path, epochs=1, keys={"energy": "dft_energy", "forces": "dft_forces"}),
+        progress=False)
+
+
+def test_bad_config_key_is_named_with_allowed_keys(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown config key 'epochz'.*allowed here:.*epochs"):
+        load_config(None, {"data": ["x.extxyz"], "epochz": 3})
+    with pytest.raises(ConfigError, match=r"unknown config key 'model.hiden'.*hidden"):
+        load_config(None, {"data": ["x.extxyz"], "model": {"hiden": [3]}})
+    with pytest.raises(ConfigError, match=r"config key 'epochs'"):
+        load_config(None, {"data": ["x.extxyz"], "epochs": "many"})
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text("data: [a.extxyz]\nloss: {energy: 1, force: 2}\n")
+    with pytest.raises(ConfigError, match=r"'loss.force'.*forces"):
+        load_config(cfg_file)
+
+
+def test_replicas_give_an_ensemble_with_uncertainty(dataset, tmp_path):
+    model = fit(config(dataset, tmp_path, epochs=2, replicas=2), progress=False)
+    assert model.kind == "ensemble"
+    loaded = load_model(tmp_path / "run" / "model.pt")
+    calc = NNPCalculator(loaded, dtype="float64")
+    atoms = lj_labelled(1, seed=9)[0]
+    atoms.calc = calc
+    std = calc.get_property("energies_std", atoms)
+    assert std.shape == (len(atoms),) and np.all(std > 0)
+
+
+def test_split_is_deterministic_and_disjoint():
+    from nnpcalc.train.data import split_indices
+
+    a = split_indices(50, 0.2, 0.1, seed=3)
+    b = split_indices(50, 0.2, 0.1, seed=3)
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert sorted(np.concatenate(a).tolist()) == list(range(50))
+    assert (len(a[0]), len(a[1]), len(a[2])) == (35, 10, 5)
