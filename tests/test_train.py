@@ -141,3 +141,15 @@ def test_split_is_deterministic_and_disjoint():
         np.testing.assert_array_equal(x, y)
     assert sorted(np.concatenate(a).tolist()) == list(range(50))
     assert (len(a[0]), len(a[1]), len(a[2])) == (35, 10, 5)
+
+
+def test_gdf_weights_favour_rare_environments():
+    from nnpcalc.train.gdf import gdf_weights
+
+    rng = np.random.default_rng(0)
+    common = rng.normal(0.0, 0.1, size=(200, 4))
+    rare = rng.normal(3.0, 0.1, size=(5, 4))
+    weights = gdf_weights(torch.as_tensor(np.vstack([common, rare])), sigma=0.5,
+                          max_weight=50.0)
+    assert weights.mean().item() == pytest.approx(1.0)
+    assert weights[200:].min() > 10 * weights[:200].max()
