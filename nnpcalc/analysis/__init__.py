@@ -1,0 +1,1 @@
+"""Analyses that accept any ASE calculator (batched through `predict` when it exists)."""

@@ -1,0 +1,76 @@
+"""GPAW worker, run by Debian's /usr/bin/python3 (which has GPAW) in a subprocess.
+
+    /usr/bin/python3 gpaw_worker.py job.json
+
+job.json: {"structure": <extxyz path>, "settings": {...}, "result": <json path>, "txt": <log>}.
+Only ase, gpaw, numpy and json are imported here, so the project's venv never needs GPAW.
+Writes energy (eV), forces (eV/Å), stress (eV/Å^3, ASE convention; periodic cells only) and
+provenance to the result file.
+"""
+
+import json
+import sys
+import time
+
+import ase.io
+import numpy as np
+
+
+def calculator(atoms, settings, txt):
+    import gpaw
+    from gpaw import GPAW, PW, FermiDirac
+
+    spin = bool(atoms.info.get("spin_polarized", False))
+    kpts = {"density": settings["kpoint_density"], "even": True}  # Monkhorst-Pack
+    if atoms.info.get("gamma_only"):
+        kpts = (1, 1, 1)
+    calc = GPAW(
+        mode=PW(settings["pw_cutoff_eV"]),
+        xc=settings.get("xc", "PBE"),
+        kpts=kpts,
+        occupations=FermiDirac(settings["smearing_eV"]),
+        spinpol=spin,
+        hund=bool(atoms.info.get("hund", False)),
+        symmetry="off" if settings.get("symmetry_off") else {},
+        convergence={"energy": settings.get("scf_energy_eV", 1e-6)},
+        txt=txt,
+    )
+    provenance = {
+        "code": "GPAW",
+        "code_version": gpaw.__version__,
+        "xc": settings.get("xc", "PBE"),
+        "pw_cutoff_eV": settings["pw_cutoff_eV"],
+        "kpoints": "gamma" if atoms.info.get("gamma_only") else
+        f"density {settings['kpoint_density']} /Angstrom^-1, even Monkhorst-Pack",
+        "smearing": f"Fermi-Dirac {settings['smearing_eV']} eV",
+        "spin_polarized": spin,
+        "energy_reference": "GPAW reference: energies relative to GPAW's non-spin-polarised "
+        "isolated-atom setups",
+    }
+    return calc, provenance
+
+
+def main(job_path):
+    job = json.load(open(job_path))
+    atoms = ase.io.read(job["structure"])
+    if atoms.info.get("force_pbc", True):
+        atoms.pbc = True  # plane waves need a periodic box; clusters get a large vacuum cell
+    calc, provenance = calculator(atoms, job["settings"], job["txt"])
+    atoms.calc = calc
+    start = time.time()
+    result = {"energy": float(atoms.get_potential_energy()),
+              "forces": atoms.get_forces().tolist()}
+    if atoms.info.get("want_stress", True):
+        result["stress"] = atoms.get_stress().tolist()
+    if calc.get_number_of_spins() == 2:
+        result["magmom"] = float(calc.get_magnetic_moment())
+    result["provenance"] = {**provenance, "seconds": time.time() - start,
+                            "nkpts": int(len(calc.get_ibz_k_points()))}
+    with open(job["result"], "w") as handle:
+        json.dump(result, handle)
+    return 0
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,156 @@
+"""Label structures with a reference calculator — resumable, with provenance per structure.
+
+Finished structures are appended one at a time (write + fsync) to the output extxyz and carry a
+hash of their geometry and settings, so a rerun skips them and a kill loses at most the
+structure being computed. Failures go to ``<out>.failures.jsonl`` and do not stop the run.
+GPAW runs under Debian's /usr/bin/python3 in a subprocess (nnpcalc/gpaw_worker.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import ase.io
+import numpy as np
+import yaml
+from ase import Atoms
+from ase.calculators.singlepoint import SinglePointCalculator
+
+GPAW_PYTHON = "/usr/bin/python3"
+WORKER = Path(__file__).with_name("gpaw_worker.py")
+
+
+def structure_hash(atoms: Atoms, settings: dict) -> str:
+    """Stable id of (geometry, settings): positions rounded to 1e-6 Å."""
+    h = hashlib.sha1()
+    h.update(np.asarray(atoms.numbers, dtype=np.int64).tobytes())
+    h.update(np.round(atoms.positions, 6).tobytes())
+    h.update(np.round(np.asarray(atoms.cell[:]), 6).tobytes())
+    h.update(np.asarray(atoms.pbc, dtype=np.int8).tobytes())
+    h.update(json.dumps(settings, sort_keys=True).encode())
+    return h.hexdigest()[:16]
+
+
+def done_hashes(out_path: Path) -> set[str]:
+    if not out_path.exists() or out_path.stat().st_size == 0:
+        return set()
+    return {a.info.get("label_hash") for a in ase.io.read(out_path, ":")}
+
+
+def _append(atoms: Atoms, out_path: Path) -> None:
+    with open(out_path, "a") as handle:
+        ase.io.write(handle, atoms, format="extxyz")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def run_gpaw(atoms: Atoms, settings: dict, timeout_s: float = 7200) -> dict:
+    """One GPAW calculation in a subprocess; returns energy, forces, stress, provenance."""
+    with tempfile.TemporaryDirectory(prefix="nnpcalc_gpaw_") as tmp:
+        structure, result = Path(tmp) / "in.extxyz", Path(tmp) / "out.json"
+        ase.io.write(structure, atoms, format="extxyz")
+        job = {"structure": str(structure), "settings": settings, "result": str(result),
+               "txt": str(Path(tmp) / "gpaw.txt")}
+        (Path(tmp) / "job.json").write_text(json.dumps(job))
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": ""}
+        proc = subprocess.run([GPAW_PYTHON, str(WORKER), str(Path(tmp) / "job.json")],
+                              capture_output=True, text=True, timeout=timeout_s, env=env)
+        if proc.returncode != 0 or not result.exists():
+            tail = (proc.stderr or proc.stdout)[-800:]
+            raise RuntimeError(f"GPAW failed (exit {proc.returncode}): {tail}")
+        return json.loads(result.read_text())
+
+
+def run_ase(atoms: Atoms, calc) -> dict:
+    """Any in-process ASE calculator."""
+    work = atoms.copy()
+    work.calc = calc
+    out = {"energy": float(work.get_potential_energy()), "forces": work.get_forces().tolist()}
+    if work.pbc.all():
+        out["stress"] = work.get_stress().tolist()
+    out["provenance"] = {"code": type(calc).__name__,
+                         "code_version": getattr(calc, "__version__", "unknown")}
+    return out
+
+
+def label(structures: Sequence[Atoms], calculator, settings: dict | None, out_path,
+          progress: bool = True) -> dict:
+    """Label what is not yet in `out_path`; `calculator` is "gpaw" or an ASE calculator."""
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    settings = dict(settings or {})
+    failures_path = out_path.with_suffix(out_path.suffix + ".failures.jsonl")
+    done = done_hashes(out_path)
+    counts = {"done_before": 0, "labelled": 0, "failed": 0}
+    for index, atoms in enumerate(structures):
+        key = structure_hash(atoms, settings)
+        if key in done:
+            counts["done_before"] += 1
+            continue
+        start = time.time()
+        try:
+            res = run_gpaw(atoms, settings) if calculator == "gpaw" else run_ase(atoms, calculator)
+        except Exception as exc:  # one bad structure must not lose the rest of the run
+            counts["failed"] += 1
+            with open(failures_path, "a") as handle:
+                handle.write(json.dumps({"index": index, "hash": key, "error": str(exc)[-800:],
+                                         "config_type": atoms.info.get("config_type")}) + "\n")
+            continue
+        labelled = Atoms(atoms.numbers, positions=atoms.positions, cell=atoms.cell,
+                         pbc=atoms.pbc, info=dict(atoms.info))
+        kwargs = {"energy": res["energy"], "forces": np.array(res["forces"])}
+        if "stress" in res and atoms.pbc.all():
+            kwargs["stress"] = np.array(res["stress"])
+        labelled.calc = SinglePointCalculator(labelled, **kwargs)
+        labelled.info["label_hash"] = key
+        labelled.info["wall_time_s"] = round(time.time() - start, 2)
+        for name, value in res.get("provenance", {}).items():
+            labelled.info[f"dft_{name}"] = value
+        for name, value in settings.items():
+            labelled.info.setdefault(f"dft_{name}", value)
+        if "magmom" in res:
+            labelled.info["magmom"] = res["magmom"]
+        _append(labelled, out_path)
+        counts["labelled"] += 1
+        if progress:
+            print(f"[{time.strftime('%H:%M:%S')}] {index + 1}/{len(structures)} "
+                  f"{atoms.info.get('config_type', '')} ({len(atoms)} atoms) "
+                  f"{time.time() - start:.1f} s", flush=True)
+    return counts
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("label", help="label structures with GPAW or an ASE calculator",
+                              description=__doc__.splitlines()[0])
+    p.add_argument("structures", nargs="+", help="files ase.io can read")
+    p.add_argument("--calculator", default="gpaw", choices=["gpaw", "emt", "lj"])
+    p.add_argument("--settings", help="YAML with pw_cutoff_eV, kpoint_density, smearing_eV, xc")
+    p.add_argument("--out", required=True, help="output extxyz (appended; resumable)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = yaml.safe_load(open(args.settings)) if args.settings else {}
+    structures = [a for path in args.structures for a in ase.io.read(path, ":")]
+    if args.calculator == "gpaw":
+        calc = "gpaw"
+    elif args.calculator == "emt":
+        from ase.calculators.emt import EMT
+
+        calc = EMT()
+    else:
+        from ase.calculators.lj import LennardJones
+
+        calc = LennardJones()
+    counts = label(structures, calc, settings, args.out)
+    print(json.dumps(counts), file=sys.stderr)
+    return 0 if counts["failed"] == 0 else 1

@@ -1,0 +1,173 @@
+"""Candidate structures for training sets: crystal phases, strains, defects, surfaces, MD.
+
+Every builder returns ASE Atoms with ``info["config_type"]`` set, so data sets and reports can
+group errors by kind. Default volumes are Si-like; pass `volume_per_atom` for other elements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from ase import Atoms
+from ase.build import bulk
+
+PHASES = ("diamond", "beta-sn", "sc", "bcc", "fcc", "hcp", "sh")
+
+# Approximate Si volumes per atom (Å^3) near each phase's own minimum, used as defaults.
+DEFAULT_VOLUME = {"diamond": 20.45, "beta-sn": 15.6, "sc": 15.9, "bcc": 14.6, "fcc": 14.5,
+                  "hcp": 14.3, "sh": 14.8}
+
+
+def _tag(atoms: Atoms, config_type: str, **info) -> Atoms:
+    atoms.info["config_type"] = config_type
+    atoms.info.update(info)
+    return atoms
+
+
+def crystal(phase: str, symbol: str = "Si", volume_per_atom: float | None = None) -> Atoms:
+    """Primitive cell of `phase` scaled to `volume_per_atom` (Å^3); every atom equivalent."""
+    if phase not in PHASES:
+        raise ValueError(f"unknown phase {phase!r}; choose from {PHASES}")
+    v = float(volume_per_atom or DEFAULT_VOLUME[phase])
+    if phase == "diamond":
+        atoms = bulk(symbol, "diamond", a=(8 * v) ** (1 / 3))
+    elif phase == "fcc":
+        atoms = bulk(symbol, "fcc", a=(4 * v) ** (1 / 3))
+    elif phase == "bcc":
+        atoms = bulk(symbol, "bcc", a=(2 * v) ** (1 / 3))
+    elif phase == "sc":
+        atoms = bulk(symbol, "sc", a=v ** (1 / 3))
+    elif phase == "hcp":
+        c_over_a = np.sqrt(8 / 3)
+        a = (2 * v / (np.sqrt(3) / 2 * c_over_a)) ** (1 / 3)
+        atoms = bulk(symbol, "hcp", a=a, c=c_over_a * a)
+    elif phase == "sh":
+        c_over_a = 0.94  # Si simple hexagonal phase
+        a = (v / (np.sqrt(3) / 2 * c_over_a)) ** (1 / 3)
+        atoms = Atoms(symbol, cell=[[a, 0, 0], [-a / 2, a * np.sqrt(3) / 2, 0],
+                                    [0, 0, c_over_a * a]], pbc=True)
+    else:  # beta-Sn, body-centred tetragonal primitive cell with 2 atoms, c/a = 0.552
+        c_over_a = 0.552
+        a = (4 * v / c_over_a) ** (1 / 3)
+        c = c_over_a * a
+        cell = np.array([[-a / 2, a / 2, c / 2], [a / 2, -a / 2, c / 2], [a / 2, a / 2, -c / 2]])
+        conventional = np.array([[0, 0, 0], [0, a / 2, c / 4]])
+        atoms = Atoms(symbol * 2, positions=conventional, cell=cell, pbc=True)
+        atoms.wrap()
+    return _tag(atoms, f"crystal_{phase}", phase=phase, volume_per_atom=v)
+
+
+def isolated_atom(symbol: str = "Si", box: float = 12.0) -> Atoms:
+    atoms = Atoms(symbol, positions=[[box / 2] * 3], cell=[box] * 3, pbc=False)
+    return _tag(atoms, "isolated_atom")
+
+
+def dimer(symbol: str = "Si", distance: float = 2.25, box: float = 12.0) -> Atoms:
+    atoms = Atoms(symbol * 2, positions=[[box / 2 - distance / 2, box / 2, box / 2],
+                                         [box / 2 + distance / 2, box / 2, box / 2]],
+                  cell=[box] * 3, pbc=False)
+    return _tag(atoms, "dimer", distance=distance)
+
+
+def strained(atoms: Atoms, voigt_strain: Sequence[float]) -> Atoms:
+    """Apply a homogeneous strain (Voigt, engineering shear) to cell and atoms."""
+    e = np.asarray(voigt_strain, dtype=float)
+    eps = np.array([[e[0], e[5] / 2, e[4] / 2], [e[5] / 2, e[1], e[3] / 2],
+                    [e[4] / 2, e[3] / 2, e[2]]])
+    out = atoms.copy()
+    out.set_cell(atoms.cell[:] @ (np.eye(3) + eps), scale_atoms=True)
+    return _tag(out, atoms.info.get("config_type", "crystal") + "_strained",
+                strain=e.tolist())
+
+
+def rattled(atoms: Atoms, stdev: float, seed: int = 0) -> Atoms:
+    out = atoms.copy()
+    out.rattle(stdev, seed=seed)
+    base = atoms.info.get("config_type")
+    return _tag(out, f"{base}_rattled" if base else "rattled", rattle_stdev=stdev)
+
+
+def vacancy(atoms: Atoms, index: int = 0) -> Atoms:
+    out = atoms.copy()
+    del out[index]
+    return _tag(out, "vacancy")
+
+
+def diamond_supercell(symbol: str = "Si", a0: float = 5.43, size: int = 1) -> Atoms:
+    """Conventional 8-atom diamond cell repeated size³ times."""
+    return _tag(bulk(symbol, "diamond", a=a0, cubic=True).repeat(size), "crystal_diamond")
+
+
+def interstitial(kind: str, symbol: str = "Si", a0: float = 5.43, size: int = 1) -> Atoms:
+    """Self-interstitial in a diamond supercell: tetrahedral, hexagonal or split <110>."""
+    atoms = diamond_supercell(symbol, a0, size)
+    q = a0 / 4
+    if kind == "tetrahedral":
+        atoms.append(symbol)
+        atoms.positions[-1] = [2 * q, 2 * q, 2 * q]
+    elif kind == "hexagonal":
+        atoms.append(symbol)
+        atoms.positions[-1] = [5 * q / 2, 5 * q / 2, 5 * q / 2]  # centre of a 6-ring
+    elif kind == "split110":
+        # Two atoms share the lattice site at (¼,¼,¼)a, split along [1-10] (unrelaxed start).
+        host = int(np.argmin(np.linalg.norm(atoms.positions - q, axis=1)))
+        centre = atoms.positions[host].copy()
+        half = 1.0 * np.array([1.0, -1.0, 0.0]) / np.sqrt(2)
+        atoms.positions[host] = centre + half
+        atoms.append(symbol)
+        atoms.positions[-1] = centre - half
+    else:
+        raise ValueError(f"unknown interstitial {kind!r}: tetrahedral, hexagonal, split110")
+    atoms.wrap()
+    return _tag(atoms, f"interstitial_{kind}")
+
+
+def surface(miller: str, symbol: str = "Si", a0: float = 5.43, layers: int = 4,
+            vacuum: float = 6.0, size: tuple[int, int] = (1, 1)) -> Atoms:
+    """Bulk-terminated slab, periodic in-plane, with vacuum along z."""
+    from ase.build import diamond100, diamond111
+
+    builder = {"100": diamond100, "111": diamond111}.get(miller)
+    if builder is None:
+        raise ValueError(f"unknown surface {miller!r}; choose 100 or 111")
+    atoms = builder(symbol, size=(*size, layers), a=a0, vacuum=vacuum)
+    atoms.pbc = True
+    return _tag(atoms, f"surface_{miller}")
+
+
+def md_snapshots(atoms: Atoms, calc, temperature_K: float, n_snapshots: int, interval: int = 20,
+                 seed: int = 0, timestep_fs: float = 2.0, equilibrate: int = 100,
+                 config_type: str = "md") -> list[Atoms]:
+    """Langevin MD with any ASE calculator; snapshots every `interval` steps after equilibration."""
+    from ase import units
+    from ase.md.langevin import Langevin
+    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+
+    work = atoms.copy()
+    work.calc = calc
+    rng = np.random.default_rng(seed)
+    MaxwellBoltzmannDistribution(work, temperature_K=temperature_K, rng=rng)
+    dyn = Langevin(work, timestep_fs * units.fs, temperature_K=temperature_K, friction=0.02,
+                   rng=rng, fixcm=False)
+    dyn.run(equilibrate)
+    out = []
+    for _ in range(n_snapshots):
+        dyn.run(interval)
+        snap = Atoms(work.numbers, positions=work.positions, cell=work.cell, pbc=work.pbc)
+        out.append(_tag(snap, config_type, temperature_K=temperature_K))
+    return out
+
+
+def deduplicate(structures: Sequence[Atoms], featurize: Callable[[Atoms], np.ndarray],
+                tol: float) -> list[Atoms]:
+    """Drop structures whose pooled descriptor (mean and std over atoms) lies within `tol`
+    of one already kept — near-copies add cost, not information."""
+    kept, keys = [], []
+    for atoms in structures:
+        g = np.asarray(featurize(atoms))
+        key = np.concatenate([g.mean(0), g.std(0)]) if len(atoms) > 1 else g.ravel()
+        if all(k.shape != key.shape or np.linalg.norm(k - key) > tol for k in keys):
+            kept.append(atoms)
+            keys.append(key)
+    return kept

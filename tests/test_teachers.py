@@ -1,0 +1,109 @@
+"""The Stillinger–Weber teacher against LAMMPS, and the non-uniqueness of atomic energies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.build import bulk
+from lammps_reference import lammps_sw, requires_lammps
+from physics_checks import finite_difference_forces
+from structures_factory import triclinic_si
+
+from nnpcalc.sampling import crystal
+from nnpcalc.teachers import SWCalculator
+
+
+def dense_random(seed: int = 0, n: int = 24) -> Atoms:
+    """A liquid-like random cell at Si liquid density, no atoms closer than 2 Å."""
+    rng = np.random.default_rng(seed)
+    length = (18.2 * n) ** (1 / 3)
+    positions = [rng.uniform(0, length, 3)]
+    while len(positions) < n:
+        trial = rng.uniform(0, length, 3)
+        atoms = Atoms("Si" * (len(positions) + 1), positions=[*positions, trial],
+                      cell=[length] * 3, pbc=True)
+        if atoms.get_distances(len(positions), range(len(positions)), mic=True).min() > 2.0:
+            positions.append(trial)
+    return Atoms(f"Si{n}", positions=positions, cell=[length] * 3, pbc=True)
+
+
+def rattled(seed: int = 1) -> Atoms:
+    atoms = bulk("Si", "diamond", 5.43, cubic=True)
+    atoms.rattle(0.15, seed=seed)
+    return atoms
+
+
+def small_cell() -> Atoms:
+    atoms = bulk("Si", "diamond", 5.43)  # 2 atoms: far smaller than twice the SW cutoff
+    atoms.rattle(0.1, seed=3)
+    return atoms
+
+
+CASES = {"rattled_diamond": rattled, "triclinic": triclinic_si, "small_cell": small_cell,
+         "liquid_like": dense_random}
+
+
+@requires_lammps
+@pytest.mark.parametrize("name", list(CASES))
+def test_totals_forces_stress_and_pe_atom_match_lammps(name):
+    atoms = CASES[name]()
+    reference = lammps_sw(atoms)
+    atoms.calc = SWCalculator(partition="lammps")
+    assert atoms.get_potential_energy() == pytest.approx(reference["energy"], abs=1e-6)
+    np.testing.assert_allclose(atoms.get_forces(), reference["forces"], atol=1e-6)
+    np.testing.assert_allclose(atoms.get_stress(), reference["stress"], atol=1e-6)
+    np.testing.assert_allclose(atoms.calc.results["energies_lammps"], reference["energies"],
+                               atol=1e-6)
+    if name == "liquid_like":  # the two partitions really differ off invariant points
+        assert np.abs(atoms.calc.results["energies_lammps"]
+                      - atoms.calc.results["energies_vertex"]).max() > 1e-2
+
+
+def test_partitions_sum_to_the_same_total_and_forces_are_gradients():
+    atoms = dense_random(seed=2, n=16)
+    atoms.calc = SWCalculator()
+    total = atoms.get_potential_energy()
+    assert atoms.calc.results["energies_vertex"].sum() == pytest.approx(total, abs=1e-10)
+    assert atoms.calc.results["energies_lammps"].sum() == pytest.approx(total, abs=1e-10)
+    np.testing.assert_allclose(atoms.get_forces(),
+                               finite_difference_forces(SWCalculator(), atoms, 1e-5), atol=1e-6)
+
+
+def test_vertex_partition_is_local_and_lammps_split_is_not():
+    atoms = dense_random(seed=4, n=32)
+    calc = SWCalculator()
+    before = calc.predict([atoms])[0]
+    centre = 0
+    d = atoms.get_distances(centre, range(len(atoms)), mic=True)
+    rc = calc.cutoff
+    # Move an atom outside centre's cutoff but inside twice the cutoff.
+    candidates = np.flatnonzero((d > rc + 0.3) & (d < 2 * rc - 0.5))
+    moved = atoms.copy()
+    moved.positions[candidates[0]] += [0.15, -0.1, 0.1]
+    after = calc.predict([moved])[0]
+    assert after["energies_vertex"][centre] == pytest.approx(before["energies_vertex"][centre],
+                                                             abs=1e-12)
+    shifts = [abs(calc.predict([_moved(atoms, k)])[0]["energies_lammps"][centre]
+                  - before["energies_lammps"][centre]) for k in candidates[:8]]
+    assert max(shifts) > 1e-4
+
+
+def _moved(atoms: Atoms, index: int) -> Atoms:
+    out = atoms.copy()
+    out.positions[index] += [0.15, -0.1, 0.1]
+    return out
+
+
+@pytest.mark.parametrize("phase", ["diamond", "beta-sn", "sc", "fcc", "hcp"])
+def test_perfect_crystals_pin_atomic_energies(phase):
+    atoms = crystal(phase).repeat(2)
+    res = SWCalculator().predict([atoms])[0]
+    per_atom = res["energy"] / len(atoms)
+    np.testing.assert_allclose(res["energies_vertex"], per_atom, atol=1e-10)
+    np.testing.assert_allclose(res["energies_lammps"], per_atom, atol=1e-10)
+
+
+def test_isolated_atom_has_zero_energy():
+    res = SWCalculator().predict([Atoms("Si", positions=[[0, 0, 0]])])[0]
+    assert res["energy"] == 0.0
