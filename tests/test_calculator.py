@@ -171,3 +171,13 @@ def test_dtype_and_device_arguments(si_model):
     calc = NNPCalculator(si_model, device=None)
     assert calc.device.type in ("cpu", "cuda")
     assert calc.dtype == torch.float32
+
+
+def test_perfect_crystals_have_finite_zero_forces(si_model):
+    """Exact zeros in bond-vector components must not poison the gradients with NaN."""
+    calc = NNPCalculator(si_model, dtype="float64")
+    for atoms in (bulk("Si", "diamond", 5.43, cubic=True), bulk("Si", "fcc", 3.9),
+                  bulk("Si", "sc", 2.6)):
+        res = calc.predict([atoms])[0]
+        assert np.all(np.isfinite(res["forces"])) and np.all(np.isfinite(res["stress"]))
+        np.testing.assert_allclose(res["forces"], 0.0, atol=1e-10)

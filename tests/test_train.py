@@ -153,3 +153,70 @@ def test_gdf_weights_favour_rare_environments():
                           max_weight=50.0)
     assert weights.mean().item() == pytest.approx(1.0)
     assert weights[200:].min() > 10 * weights[:200].max()
+
+
+def sw_labelled_mix() -> tuple[list, list]:
+    """Training: diamond over volume, rattled and vacancy cells; validation: fcc/diamond."""
+    from nnpcalc.sampling import crystal, vacancy
+    from nnpcalc.teachers import SWCalculator
+
+    calc = SWCalculator()
+    train = [crystal("diamond", volume_per_atom=v) for v in (19.0, 20.4, 21.8)]
+    cell = bulk("Si", "diamond", 5.43, cubic=True)
+    for k in range(4):
+        rattled = cell.copy()
+        rattled.rattle(0.1, seed=k)
+        train.append(rattled)
+    train.append(vacancy(cell.repeat((2, 1, 1)), 0))
+    validation = [crystal("fcc", volume_per_atom=15.0), crystal("diamond", volume_per_atom=21.0),
+                  vacancy(cell.repeat((2, 1, 1)), 5)]
+    for group in (train, validation):
+        for atoms, res in zip(group, calc.predict(group), strict=True):
+            atoms.calc = SinglePointCalculator(atoms, energy=res["energy"],
+                                               forces=res["forces"], stress=res["stress"])
+    return train, validation
+
+
+def test_monitor_finds_invariant_points_and_logs_the_direct_value(tmp_path):
+    from nnpcalc.train.fit import prepare
+
+    train, validation = sw_labelled_mix()
+    ase.io.write(tmp_path / "train.extxyz", train)
+    ase.io.write(tmp_path / "val.extxyz", validation)
+    cfg = config(tmp_path / "train.extxyz", tmp_path, epochs=2,
+                 validation=[str(tmp_path / "val.extxyz")],
+                 isolated_atom_energies={"Si": 0.0}, monitor={"enabled": True})
+    from nnpcalc.train.config import validate_config
+
+    prep = prepare(validate_config(cfg))
+    found = {(p.source, p.name.split(":")[-1]) for p in prep.monitor.points}
+    assert found == {("train", "0"), ("train", "1"), ("train", "2"), ("validation", "0"),
+                     ("validation", "1"), ("isolated", "isolated Si")}
+    fit(cfg, progress=False)
+    history = __import__("json").loads((tmp_path / "run" / "log.json").read_text())
+    last = torch.load(tmp_path / "run" / "last.ckpt", weights_only=True)["model"]
+    from nnpcalc.models import BPNN
+
+    model = BPNN(["Si"], descriptor=prep_descriptor_dict(prep), hidden=[12]).double()
+    model.load_state_dict(last)
+    calc = NNPCalculator(model, dtype="float64")
+    held_out = [validation[0], validation[1], Atoms_single()]
+    references = [validation[0].get_potential_energy() / 1,
+                  validation[1].get_potential_energy() / 2, 0.0]
+    errors = [1000 * (r["energy"] / len(a) - ref) for a, r, ref in
+              zip(held_out, calc.predict(held_out), references, strict=True)]
+    direct = float(np.sqrt(np.mean(np.square(errors))))
+    assert history[-1]["mapping_error_meV"] == pytest.approx(direct, rel=1e-9)
+    assert errors[2] == pytest.approx(0.0, abs=1e-9)  # anchored isolated atom
+
+
+def prep_descriptor_dict(prep):
+    from nnpcalc.train.loop import prep_descriptor
+
+    return prep_descriptor(prep.config.model)
+
+
+def Atoms_single():  # noqa: N802 - reads like the ASE constructor it wraps
+    from ase import Atoms
+
+    return Atoms("Si", positions=[[0.0, 0.0, 0.0]])

@@ -166,7 +166,11 @@ class ACSF(torch.nn.Module):
         n_s, dtype = len(self.species), vectors.dtype
         g = torch.exp(-self.angular_eta.to(dtype) * (r**2)[:, None]) * fc[:, None]  # (E, U)
         unit = vectors / r[:, None]
-        powers = unit[:, :, None] ** torch.arange(self.max_zeta + 1, device=unit.device)
+        # Powers by repeated products: x ** 0 would give NaN gradients where x == 0 exactly.
+        powers = [torch.ones_like(unit)]
+        for _ in range(self.max_zeta):
+            powers.append(powers[-1] * unit)
+        powers = torch.stack(powers, dim=-1)  # (E, 3, max_zeta + 1)
         mono = (powers[:, 0, self.mono_exps[:, 0]] * powers[:, 1, self.mono_exps[:, 1]]
                 * powers[:, 2, self.mono_exps[:, 2]])  # (E, M)
         n_eta, n_mono = g.shape[1], mono.shape[1]
