@@ -89,6 +89,8 @@ class NNPCalculator(Calculator):
 
     def descriptors(self, structures: Sequence[Atoms]) -> list[np.ndarray]:
         """Raw per-atom features (n_atoms, n_features) of each structure."""
+        if not hasattr(self.model, "features"):
+            raise NotImplementedError(f"{type(self.model).__name__} has no descriptor")
         result: list[np.ndarray] = []
         for chunk in chunks_by_atoms(structures, self.max_atoms):
             batch = self._batch([structures[k] for k in chunk], first=chunk.start)

@@ -23,8 +23,11 @@ def predict_many(calc, structures: Sequence[Atoms]) -> list[dict]:
     for atoms in structures:
         atoms = atoms.copy()
         atoms.calc = calc
+        implemented = getattr(calc, "implemented_properties", ())
         res = {"energy": atoms.get_potential_energy(), "forces": atoms.get_forces()}
-        if atoms.pbc.all():
+        if "energies" in implemented:
+            res["energies"] = atoms.get_potential_energies()
+        if atoms.pbc.all() and "stress" in implemented:
             res["stress"] = atoms.get_stress()
         out.append(res)
     return out
