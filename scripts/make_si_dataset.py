@@ -68,7 +68,7 @@ def tier2() -> list[Atoms]:
     """Rattled cells, defects and surfaces (8-17 atoms)."""
     out = []
     rng = np.random.default_rng(1)
-    for k in range(24):
+    for k in range(16):
         cell = s.diamond_supercell("Si", A0 * rng.uniform(0.97, 1.03), 1)
         cell = s.strained(cell, rng.uniform(-0.02, 0.02, 6)) if k % 2 else cell
         out.append(s.rattled(cell, stdev=rng.uniform(0.03, 0.15), seed=k))
@@ -95,7 +95,7 @@ def tier3(calc) -> list[Atoms]:
     liquid = s.diamond_supercell("Si", A0, 1).repeat((2, 1, 1))
     liquid.set_cell(liquid.cell[:] * (18.2 * 16 / liquid.get_volume()) ** (1 / 3),
                     scale_atoms=True)
-    out = s.md_snapshots(liquid, calc, 3500, 10, interval=60, seed=1, config_type="liquid")
+    out = s.md_snapshots(liquid, calc, 3500, 8, interval=60, seed=1, config_type="liquid")
     melt = out[-1].copy()
     for t in (1500, 900, 500):
         out += s.md_snapshots(melt, calc, t, 3, interval=80, seed=t, config_type="amorphous")

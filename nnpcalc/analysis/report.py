@@ -1,0 +1,183 @@
+"""`nnpcalc report`: one self-contained document comparing a model (or any calculator) with DFT.
+
+Rows read "model | DFT | difference" for a0, B, C11/C12/C44, the Γ optical frequency, the phonon
+RMSE, defect formation energies; plus parity plots on a test set, phonon bands over DFT and the
+invariant-point audit. Every number also lands in report.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+from ase.build import bulk
+
+from nnpcalc.analysis.markdown import Document
+
+
+def _row(name: str, model: float | None, dft: float | None, unit: str) -> list:
+    diff = (model - dft) if model is not None and dft is not None else None
+    rel = f"{100 * diff / dft:+.1f}%" if diff is not None and dft else "–"
+    return [name, model if model is not None else "–", dft if dft is not None else "–",
+            diff if diff is not None else "–", rel, unit]
+
+
+def property_table(calc, dft: dict, out_dir: Path, doc: Document, quick: bool) -> dict:
+    """EOS, elastic, phonons, defects of the model, each beside its DFT baseline."""
+    from nnpcalc.analysis.defects import formation_energy
+    from nnpcalc.analysis.elastic import elastic_constants
+    from nnpcalc.analysis.eos import equation_of_state
+    from nnpcalc.analysis.phonons import compare, phonons, plot_bands
+
+    res: dict = {}
+    a_guess = dft.get("a0_angstrom", 5.47)
+    eos = equation_of_state(calc, bulk("Si", "diamond", a_guess, cubic=True), 0.03, 9)
+    a0 = eos["a0_angstrom"]
+    res["eos"] = eos
+    res["elastic"] = elastic_constants(calc, bulk("Si", "diamond", a0))
+    supercell = (2, 2, 2) if quick else (3, 3, 3)
+    phonon, ph = phonons(calc, bulk("Si", "diamond", a0), supercell, mesh=(10, 10, 10))
+    res["phonons"] = {k: ph[k] for k in ("gamma_frequencies_THz", "gamma_optical_THz",
+                                         "n_imaginary_band_points", "min_frequency_THz")}
+    bands = {"model": ph}
+    dft_yaml = Path(dft.get("_dir", ".")) / dft.get("phonopy", {}).get("file", "missing")
+    if dft_yaml.is_file():
+        import phonopy
+
+        from nnpcalc.analysis.phonons import analyse
+
+        dft_phonon = phonopy.load(str(dft_yaml), produce_fc=True, log_level=0)
+        dft_phonon.symmetrize_force_constants()
+        bands["DFT (PBE)"] = analyse(dft_phonon, mesh=(8, 8, 8))
+        res["phonon_comparison"] = compare(phonon, dft_phonon)
+    plot_bands(bands, out_dir / "phonon_bands.png")
+    vac_size = 1 if quick else 2
+    vacancy = formation_energy(calc, "vacancy", a0, size=vac_size)
+    vacancy.pop("relaxed_atoms")
+    res["vacancy"] = vacancy
+    if not quick:
+        res["interstitials"] = {}
+        for kind in ("tetrahedral", "hexagonal", "split110"):
+            r = formation_energy(calc, kind, a0, size=2, decompose=False)
+            r.pop("relaxed_atoms")
+            res["interstitials"][kind] = r["formation_energy_eV"]
+    rows = [
+        _row("a0", a0, dft.get("a0_angstrom"), "Å"),
+        _row("B", eos["B_GPa"], dft.get("B_GPa"), "GPa"),
+        _row("C11", res["elastic"]["C11_GPa"], dft.get("C11_GPa"), "GPa"),
+        _row("C12", res["elastic"]["C12_GPa"], dft.get("C12_GPa"), "GPa"),
+        _row("C44 (relaxed ions)", res["elastic"]["C44_GPa"], dft.get("C44_GPa"), "GPa"),
+        _row("Γ optical phonon", ph["gamma_optical_THz"], dft.get("gamma_optical_THz"), "THz"),
+    ]
+    if "phonon_comparison" in res:
+        rows.append(["phonon frequency RMSE vs DFT", res["phonon_comparison"]["rmse_THz"], "–",
+                     "–", "–", "THz"])
+    rows.append(_row(f"vacancy formation ({vacancy['n_atoms']} atoms)",
+                     vacancy["formation_energy_eV"], None, "eV"))
+    if dft.get("vacancy_formation_eV") is not None:
+        small = formation_energy(calc, "vacancy", a0, size=1, decompose=False)
+        rows.append(_row(f"vacancy formation ({dft.get('vacancy_cell_atoms')}-atom DFT cell; "
+                         f"model {small['n_atoms']} atoms)", small["formation_energy_eV"],
+                         dft["vacancy_formation_eV"], "eV"))
+    for kind, value in res.get("interstitials", {}).items():
+        rows.append(_row(f"{kind} interstitial (65 atoms)", value,
+                         dft.get(f"{kind}_formation_eV"), "eV"))
+    doc.heading("Properties: model vs DFT")
+    doc.table(["quantity", "model", "DFT", "difference", "rel.", "unit"], rows)
+    doc.image("phonon_bands.png", "phonon bands, model (solid) over DFT (dashed)")
+    if "shells" in vacancy:
+        from nnpcalc.analysis.decomposition import plot_shell_profile
+
+        plot_shell_profile(vacancy["shells"], out_dir / "vacancy_shells.png",
+                           "vacancy formation energy by neighbour shell (model atomic energies)")
+        doc.image("vacancy_shells.png", "atomic-energy-resolved vacancy formation energy")
+    res["table"] = rows
+    return res
+
+
+def write_report(calc, out_dir: str | Path, dft: dict | None = None,
+                 test: Sequence[Atoms] = (), training: Sequence[Atoms] = (),
+                 probes: Sequence[Atoms] = (), isolated_atom_energies: dict | None = None,
+                 title: str = "nnpcalc model report", quick: bool = False) -> Path:
+    """Write report.md, report.html, report.json and PNGs into `out_dir`."""
+    from nnpcalc.analysis.audit import audit
+    from nnpcalc.analysis.audit_report import audit_section
+    from nnpcalc.analysis.errors import plot_parity, test_set_errors
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    doc = Document(title)
+    summary: dict = {}
+    if test:
+        errors = test_set_errors(calc, test)
+        plot_parity(errors, out_dir / "parity.png")
+        summary["test_errors"] = {k: v for k, v in errors.items()
+                                  if not isinstance(v, dict) or k.endswith("_by_type")}
+        summary["test_errors"].pop("config_types", None)
+        doc.heading("Test-set errors")
+        rows = [["energy RMSE", errors["energy_rmse_meV_per_atom"], "meV/atom"],
+                ["energy MAE", errors["energy_mae_meV_per_atom"], "meV/atom"]]
+        if "forces_rmse_eV_per_A" in errors:
+            rows.append(["force RMSE", errors["forces_rmse_eV_per_A"], "eV/Å"])
+        if "stress_rmse_GPa" in errors:
+            rows.append(["stress RMSE", errors["stress_rmse_GPa"], "GPa"])
+        doc.table(["quantity", "value", "unit"], rows + [
+            [f"energy RMSE, {k}", v, "meV/atom"]
+            for k, v in errors["energy_rmse_meV_per_atom_by_type"].items()])
+        doc.image("parity.png", f"parity plots on {len(test)} test structures")
+    if dft is not None:
+        summary["properties"] = property_table(calc, dft, out_dir, doc, quick)
+    if training:
+        doc.heading("Invariant-point audit of the atomic-energy mapping")
+        result = audit(calc, training, probes=probes, validation=test,
+                       isolated_atom_energies=isolated_atom_energies)
+        audit_section(doc, result, out_dir, prefix="audit_")
+        summary["audit"] = {k: v for k, v in result.to_dict().items() if k != "points"}
+    (out_dir / "report.json").write_text(json.dumps(summary, indent=1, default=_plain))
+    return doc.write(out_dir, "report")
+
+
+def _plain(value):
+    if isinstance(value, (np.generic,)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def read_baselines(path: str | Path) -> dict:
+    data = json.loads(Path(path).read_text())
+    data["_dir"] = str(Path(path).parent)
+    return data
+
+
+def run(args: argparse.Namespace) -> int:
+    import ase.io
+
+    from nnpcalc.calculator import NNPCalculator
+
+    def read(paths):
+        return [a for p in paths or [] for a in ase.io.read(p, ":")]
+
+    dft = read_baselines(args.dft) if args.dft else None
+    isolated = ({"Si": dft["isolated_atom_energy_eV"]}
+                if dft and "isolated_atom_energy_eV" in dft else None)
+    path = write_report(NNPCalculator(args.model), args.out, dft, read(args.data),
+                        read(args.training), isolated_atom_energies=isolated, quick=args.quick)
+    print(f"report written to {path} (and report.html beside it)")
+    return 0
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("report", help="model vs DFT report (Markdown + HTML + PNG)")
+    p.add_argument("model")
+    p.add_argument("--dft", help="baselines JSON (data/si_pbe_baselines.json)")
+    p.add_argument("--data", nargs="*", help="labelled test structures")
+    p.add_argument("--training", nargs="*", help="training structures (for the audit)")
+    p.add_argument("--out", default="report")
+    p.add_argument("--quick", action="store_true", help="smaller supercells")
+    p.set_defaults(func=run)

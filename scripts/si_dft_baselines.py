@@ -1,0 +1,138 @@
+"""PBE baselines for Si with GPAW (settings of data/gpaw_settings.yaml), written step by step.
+
+    OMP_NUM_THREADS=1 python scripts/si_dft_baselines.py      # resumable: finished parts kept
+
+EOS (2-atom cell), C11/C12/C44 (stress-strain, ions relaxed for C44), Γ optical frequency
+(frozen phonon in the primitive cell) and phonopy force sets for a 2x2x2 supercell of the
+primitive cell (16 atoms), relaxed vacancy formation energy (16-site cell; 64 atoms is beyond
+this machine's budget), the isolated atom, and invariant-point E/N curves from data/si_pbe.extxyz.
+Uses nnpcalc's own analysis functions with a GPAW calculator, so model and DFT go through the
+same code.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import ase.io
+import numpy as np
+import yaml
+from ase.build import bulk
+
+from nnpcalc.analysis.elastic import elastic_constants
+from nnpcalc.analysis.eos import equation_of_state
+from nnpcalc.analysis.phonons import analyse, build_phonopy
+from nnpcalc.analysis.relax import relax
+from nnpcalc.gpaw_calculator import GPAWSubprocess
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+OUT = DATA / "si_pbe_baselines.json"
+
+
+def load() -> dict:
+    return json.loads(OUT.read_text()) if OUT.exists() else {}
+
+
+def save(results: dict) -> None:
+    tmp = OUT.with_suffix(".tmp")
+    tmp.write_text(json.dumps(results, indent=1))
+    tmp.replace(OUT)
+
+
+def step(results: dict, key: str, compute) -> None:
+    if key in results:
+        return
+    start = time.time()
+    results[key] = compute()
+    results.setdefault("compute_time_s", {})[key] = round(time.time() - start, 1)
+    save(results)
+    print(f"[{time.strftime('%H:%M:%S')}] {key} done in {time.time() - start:.0f} s", flush=True)
+
+
+def invariant_curves() -> dict:
+    curves: dict = {}
+    for atoms in ase.io.read(DATA / "si_pbe.extxyz", ":"):
+        phase = atoms.info.get("phase")
+        ctype = str(atoms.info.get("config_type", ""))
+        if phase and ctype.startswith("crystal") and "strained" not in ctype:
+            c = curves.setdefault(phase, {"volume_A3_per_atom": [], "energy_eV_per_atom": []})
+            c["volume_A3_per_atom"].append(atoms.get_volume() / len(atoms))
+            c["energy_eV_per_atom"].append(atoms.get_potential_energy() / len(atoms))
+    for c in curves.values():
+        order = np.argsort(c["volume_A3_per_atom"])
+        for k in c:
+            c[k] = [c[k][i] for i in order]
+    return curves
+
+
+def main() -> None:
+    settings = yaml.safe_load((DATA / "gpaw_settings.yaml").read_text())
+    calc = GPAWSubprocess(settings)
+    results = load()
+    results["settings"] = settings
+    results["provenance"] = {"code": "GPAW 22.8 (Debian), PBE, plane waves", "script":
+                             "scripts/si_dft_baselines.py"}
+    step(results, "eos", lambda: equation_of_state(calc, bulk("Si", "diamond", 5.47),
+                                                   max_strain=0.03, n=7))
+    a0 = (results["eos"]["V0_A3"] * 4) ** (1 / 3)
+    results["a0_angstrom"] = a0
+    results["B_GPa"] = results["eos"]["B_GPa"]
+    results["Bp"] = results["eos"]["Bp"]
+    results["V0_A3_per_atom"] = results["eos"]["V0_A3_per_atom"]
+    save(results)
+    # Strains act in Cartesian axes, so the 2-atom primitive cell (cube-aligned) suffices.
+    step(results, "elastic", lambda: elastic_constants(calc, bulk("Si", "diamond", a0),
+                                                       delta=0.01, fmax=0.005))
+    for key in ("C11_GPa", "C12_GPa", "C44_GPa", "C44_clamped_GPa"):
+        results[key] = results["elastic"][key]
+
+    def gamma():
+        phonon = build_phonopy(calc, bulk("Si", "diamond", a0), np.eye(3), 0.01)
+        return sorted(np.asarray(phonon.get_frequencies([0, 0, 0])).tolist())
+
+    step(results, "gamma_frequencies_THz", gamma)
+    results["gamma_optical_THz"] = results["gamma_frequencies_THz"][-1]
+
+    def phonopy_bands():
+        phonon = build_phonopy(calc, bulk("Si", "diamond", a0), np.diag([2, 2, 2]), 0.01)
+        phonon.save(DATA / "phonopy_si_dft.yaml", settings={"force_sets": True,
+                                                            "force_constants": False})
+        res = analyse(phonon, mesh=(12, 12, 12))
+        return {"gamma_optical_THz": res["gamma_optical_THz"], "supercell": "2x2x2 primitive",
+                "file": "phonopy_si_dft.yaml"}
+
+    step(results, "phonopy", phonopy_bands)
+
+    def isolated():
+        from nnpcalc.labeling import run_gpaw
+        from nnpcalc.sampling import isolated_atom
+
+        atom = isolated_atom("Si", box=11.0)
+        atom.info.update(gamma_only=True, want_stress=False, spin_polarized=True, hund=True)
+        return run_gpaw(atom, settings)["energy"]
+
+    step(results, "isolated_atom_energy_eV", isolated)
+
+    def vacancy():
+        from nnpcalc.analysis.defects import _starts
+
+        cell = bulk("Si", "diamond", a0).repeat(2)  # 16 sites, fcc-shaped supercell
+        mu = results["eos"]["E0_eV_per_atom"]
+        site = cell.positions[0].copy()
+        del cell[0]
+        start = _starts(cell, "vacancy", site, seed=0)[-1]  # neighbours pushed inwards
+        run = relax(start, calc, fmax=0.03, steps=60)
+        return {"formation_energy_eV": run["energy_eV"] - len(cell) * mu,
+                "cell_sites": 16, "converged": run["converged"], "steps": run["steps"]}
+
+    step(results, "vacancy", vacancy)
+    results["vacancy_formation_eV"] = results["vacancy"]["formation_energy_eV"]
+    results["vacancy_cell_atoms"] = 15
+    results["invariant_curves"] = invariant_curves()
+    save(results)
+
+
+if __name__ == "__main__":
+    main()
