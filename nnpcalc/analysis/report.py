@@ -38,7 +38,7 @@ def property_table(calc, dft: dict, out_dir: Path, doc: Document, quick: bool) -
     eos = equation_of_state(calc, bulk("Si", "diamond", a_guess, cubic=True), 0.03, 9)
     a0 = eos["a0_angstrom"]
     res["eos"] = eos
-    res["elastic"] = elastic_constants(calc, bulk("Si", "diamond", a0))
+    res["elastic"] = elastic_constants(calc, bulk("Si", "diamond", a0), fmax=1e-3)
     supercell = (2, 2, 2) if quick else (3, 3, 3)
     phonon, ph = phonons(calc, bulk("Si", "diamond", a0), supercell, mesh=(10, 10, 10))
     res["phonons"] = {k: ph[k] for k in ("gamma_frequencies_THz", "gamma_optical_THz",

@@ -1,0 +1,63 @@
+"""The command line end to end on teacher data: train → audit → report."""
+
+from __future__ import annotations
+
+import json
+
+import ase.io
+import pytest
+
+from nnpcalc.analysis.invariant import probe_families
+from nnpcalc.cli import main
+from nnpcalc.sampling import crystal, rattled, vacancy
+from nnpcalc.teachers.dataset import label_with_teacher
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli")
+    cell = crystal("diamond").repeat(2)
+    train = [crystal("diamond", volume_per_atom=v) for v in (19.5, 20.45, 21.5)]
+    train += [rattled(cell, 0.1, seed=k) for k in range(6)] + [vacancy(cell, 0)]
+    ase.io.write(path / "train.extxyz", label_with_teacher(train))
+    ase.io.write(path / "probes.extxyz", label_with_teacher(
+        probe_families("Si", volume_factors=(1.0,), phases=("diamond", "fcc"))))
+    (path / "cfg.yaml").write_text(
+        f"data: [{path / 'train.extxyz'}]\nepochs: 3\nbatch_size: 4\n"
+        "model: {cutoff: 4.0, hidden: [8]}\nisolated_atom_energies: {Si: 0.0}\n"
+        f"out: {path / 'run'}\n")
+    assert main(["train", str(path / "cfg.yaml"), "--quiet"]) == 0
+    return path
+
+
+def test_train_cli_override_and_bad_key(workdir, capsys):
+    assert (workdir / "run" / "model.pt").is_file()
+    bad = workdir / "bad.yaml"
+    bad.write_text("data: [x.extxyz]\nepoch: 3\n")
+    assert main(["train", str(bad)]) == 2
+    assert "unknown config key 'epoch'" in capsys.readouterr().err
+
+
+def test_audit_cli_writes_report(workdir, capsys):
+    out = workdir / "audit"
+    assert main(["audit", str(workdir / "run" / "model.pt"), "--data",
+                 str(workdir / "train.extxyz"), "--probes", str(workdir / "probes.extxyz"),
+                 "--isolated-energy", "Si=0.0", "--out", str(out)]) == 0
+    result = json.loads((out / "audit.json").read_text())
+    assert result["verdict"] in ("physical", "ad hoc mapping", "poor fit", "uncertain")
+    assert (out / "audit.md").is_file() and (out / "energy_vs_volume.png").is_file()
+    assert "verdict" in capsys.readouterr().out
+
+
+def test_report_cli_quick(workdir):
+    baselines = workdir / "baselines.json"
+    baselines.write_text(json.dumps({"a0_angstrom": 5.47, "B_GPa": 88.0, "C11_GPa": 153.0,
+                                     "C12_GPa": 57.0, "C44_GPa": 75.0,
+                                     "gamma_optical_THz": 15.1}))
+    out = workdir / "report"
+    assert main(["report", str(workdir / "run" / "model.pt"), "--dft", str(baselines),
+                 "--data", str(workdir / "probes.extxyz"), "--out", str(out), "--quick"]) == 0
+    summary = json.loads((out / "report.json").read_text())
+    names = [row[0] for row in summary["properties"]["table"]]
+    assert names[:3] == ["a0", "B", "C11"]
+    assert (out / "report.html").read_text().count("data:image/png;base64") >= 2
