@@ -51,9 +51,10 @@ def datasets(out: Path, quick: bool) -> dict[str, Path]:
         return files
     k = (lambda m: 1) if quick else (lambda m: m)  # noqa: E731
     sets = {
-        "diverse": crystals(volume_factors=(0.92, 0.96, 1.0, 1.04, 1.08), n_strained=k(2)) + rattled_diamond(k(12)) + snapshots(
-            "liquid", k(8), seed=1) + snapshots("amorphous", k(6), seed=2) + snapshots(
-            "hot_crystal", k(6), seed=3) + defects(n=k(2), seed=4),
+        "diverse": crystals(volume_factors=(0.92, 0.96, 1.0, 1.04, 1.08), n_strained=k(2))
+        + rattled_diamond(k(12)) + snapshots("liquid", k(8), seed=1)
+        + snapshots("amorphous", k(6), seed=2) + snapshots("hot_crystal", k(6), seed=3)
+        + defects(n=k(2), seed=4),
         "liquid": snapshots("liquid", k(24), seed=11),
         "liquid_val": snapshots("liquid", k(4), seed=12),
         "partial": snapshots("liquid", k(8), seed=21) + snapshots("hot_crystal", k(8), seed=22)
