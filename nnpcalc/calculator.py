@@ -128,3 +128,12 @@ class NNPCalculator(Calculator):
         super().calculate(atoms, properties, system_changes)
         want_stress = bool(self.atoms.pbc.any())
         self.results = self.predict([self.atoms], forces=True, stress=want_stress)[0]
+
+
+def calculator_from(spec: str, dtype: str = "float64") -> Calculator:
+    """A calculator by name: "teacher" (Stillinger–Weber) or a path to a model file."""
+    if spec == "teacher":
+        from nnpcalc.teachers import SWCalculator
+
+        return SWCalculator(dtype=dtype)
+    return NNPCalculator(spec, dtype=dtype)

@@ -6,39 +6,16 @@ the energy sits (atomic-energy resolved), compared with the PBE vacancy in data/
 
 from __future__ import annotations
 
-import argparse
 import json
-from pathlib import Path
 
-from ase.build import bulk
+from common import DATA, setup
 
 from nnpcalc.analysis.decomposition import plot_shell_profile
 from nnpcalc.analysis.defects import formation_energy
-from nnpcalc.analysis.eos import equation_of_state
-
-DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-def calculator(name: str):
-    if name == "teacher":
-        from nnpcalc.teachers import SWCalculator
-
-        return SWCalculator()
-    from nnpcalc.calculator import NNPCalculator
-
-    return NNPCalculator(name, dtype="float64")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=str(DATA / "si_model.pt"))
-    parser.add_argument("--out", default="tutorials/out/defects")
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    calc = calculator(args.model)
-    a0 = equation_of_state(calc, bulk("Si", "diamond", 5.47, cubic=True))["a0_angstrom"]
+    args, out, calc, a0 = setup(__doc__, "tutorials/out/defects")
     sizes = (1, 2) if args.quick else (1, 2, 3)
     kinds = ("vacancy",) if args.quick else ("vacancy", "tetrahedral", "hexagonal", "split110")
     results = {}

@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 
 from nnpcalc.analysis.audit import AuditResult
 from nnpcalc.analysis.markdown import Document
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from nnpcalc.plotting import plt, save_figure
 
 
 def plot_energy_vs_volume(result: AuditResult, path: Path) -> Path:
@@ -35,10 +32,7 @@ def plot_energy_vs_volume(result: AuditResult, path: Path) -> Path:
     ax.set_ylabel("atomic energy (eV)")
     ax.set_title("Invariant points: model E_i (markers) vs reference E/N (lines)")
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_family_errors(result: AuditResult, path: Path) -> Path:
@@ -52,10 +46,7 @@ def plot_family_errors(result: AuditResult, path: Path) -> Path:
     ax.set_ylabel("held-out mapping RMSE (meV/atom)")
     ax.tick_params(axis="x", rotation=30)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_coverage(result: AuditResult, path: Path) -> Path:
@@ -67,10 +58,7 @@ def plot_coverage(result: AuditResult, path: Path) -> Path:
     ax.set_xlabel("distance to nearest training environment (standardised)")
     ax.set_ylabel("|mapping error| (meV/atom)")
     ax.set_yscale("symlog", linthresh=1.0)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def audit_section(doc: Document, result: AuditResult, out_dir: Path, prefix: str = "") -> None:

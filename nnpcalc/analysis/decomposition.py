@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 from ase import Atoms
 
 from nnpcalc.analysis.errors import predict_many
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from nnpcalc.plotting import plt, save_figure
 
 
 def atomic_energies(calc, atoms: Atoms) -> Atoms:
@@ -69,10 +66,7 @@ def plot_histogram(atoms: Atoms, path: str | Path, bins: int = 40) -> Path:
     ax.hist(atoms.arrays["atomic_energy"], bins=bins, color="C0")
     ax.set_xlabel("atomic energy (eV)")
     ax.set_ylabel("atoms")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def plot_shell_profile(profile: dict, path: str | Path, title: str = "") -> Path:
@@ -86,7 +80,4 @@ def plot_shell_profile(profile: dict, path: str | Path, title: str = "") -> Path
     ax.set_ylabel("energy relative to bulk (eV)")
     ax.set_title(title)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 from ase import Atoms
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from nnpcalc.plotting import plt, save_figure
 
 EV_A3_TO_GPA = 160.21766208
 
@@ -96,7 +94,4 @@ def plot_parity(errors: dict, path: str | Path) -> Path:
         ax.set_xlabel(f"DFT {label}")
         ax.set_ylabel(f"model {label}")
         ax.set_title(f"RMSE {errors[rmse_key]:.3g} {unit}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)

@@ -10,16 +10,13 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 from ase import Atoms
 from phonopy import Phonopy
 from phonopy.structure.atoms import PhonopyAtoms
 
 from nnpcalc.analysis.errors import predict_many
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from nnpcalc.plotting import plt, save_figure
 
 
 def to_phonopy(atoms: Atoms) -> PhonopyAtoms:
@@ -141,7 +138,4 @@ def plot_bands(results: dict[str, dict], path: str | Path, title: str = "") -> P
     ax.set_xlim(edges[0], edges[-1])
     ax.set_title(title or "phonon band structure (phonopy standard path)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)

@@ -56,20 +56,24 @@ def model_to_payload(model: torch.nn.Module, metadata: dict | None = None) -> di
     }
 
 
-def save_model(model: torch.nn.Module, path: str | os.PathLike, metadata: dict | None = None):
-    """Write atomically (temporary file + rename), so a crash never leaves half a model."""
+def save_atomically(obj: dict, path: str | os.PathLike) -> Path:
+    """torch.save to a temporary file, then rename: a crash never leaves half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = model_to_payload(model, metadata)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     os.close(fd)
     try:
-        torch.save(payload, tmp)
+        torch.save(obj, tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def save_model(model: torch.nn.Module, path: str | os.PathLike, metadata: dict | None = None):
+    """Write a self-describing model file, atomically."""
+    return save_atomically(model_to_payload(model, metadata), path)
 
 
 def read_payload(path: str | os.PathLike) -> dict:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from nnpcalc.plotting import plt, save_figure
 
 
 def plot_training_curves(histories: list[list[dict]], path: Path) -> Path:
@@ -29,7 +26,4 @@ def plot_training_curves(histories: list[list[dict]], path: Path) -> Path:
     ax.set_ylabel("meV/atom")
     ax.legend(fontsize=8)
     ax.set_title("Total-energy error vs atomic-energy mapping error")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
