@@ -65,7 +65,7 @@ def tier1() -> list[Atoms]:
 
 
 def tier2() -> list[Atoms]:
-    """Rattled cells, defects and surfaces (8-17 atoms)."""
+    """Rattled cells, surfaces and defects (8-17 atoms), cheapest first."""
     out = []
     rng = np.random.default_rng(1)
     for k in range(16):
@@ -76,17 +76,16 @@ def tier2() -> list[Atoms]:
         base = s.crystal(phase).repeat((2, 2, 2) if len(s.crystal(phase)) == 1 else (2, 1, 1))
         for k in range(2):
             out.append(s.rattled(base, stdev=0.1, seed=100 + k))
-    big = s.diamond_supercell("Si", A0, 1).repeat((2, 1, 1))
-    for k in range(6):
-        out.append(s.rattled(s.vacancy(big, index=k), stdev=0.05 + 0.03 * k, seed=200 + k))
-    for kind in ("tetrahedral", "hexagonal", "split110"):
-        inter = s.interstitial(kind, "Si", A0, 1).repeat((2, 1, 1))[:17]
-        for k in range(2):
-            out.append(s.rattled(inter, stdev=0.04 + 0.04 * k, seed=300 + k))
     for miller in ("100", "111"):
         for k in range(4):
             slab = s.surface(miller, "Si", A0, layers=6, vacuum=5.0)
             out.append(s.rattled(slab, stdev=0.04 * k, seed=400 + k))
+    big = s.diamond_supercell("Si", A0, 1).repeat((2, 1, 1))
+    for k in range(4):
+        out.append(s.rattled(s.vacancy(big, index=k), stdev=0.05 + 0.03 * k, seed=200 + k))
+    for kind in ("tetrahedral", "hexagonal", "split110"):
+        inter = s.interstitial(kind, "Si", A0, 1).repeat((2, 1, 1))[:17]
+        out.append(s.rattled(inter, stdev=0.04, seed=300))
     return out
 
 
@@ -95,13 +94,13 @@ def tier3(calc) -> list[Atoms]:
     liquid = s.diamond_supercell("Si", A0, 1).repeat((2, 1, 1))
     liquid.set_cell(liquid.cell[:] * (18.2 * 16 / liquid.get_volume()) ** (1 / 3),
                     scale_atoms=True)
-    out = s.md_snapshots(liquid, calc, 3500, 8, interval=60, seed=1, config_type="liquid")
+    out = s.md_snapshots(liquid, calc, 3500, 5, interval=60, seed=1, config_type="liquid")
     melt = out[-1].copy()
     for t in (1500, 900, 500):
-        out += s.md_snapshots(melt, calc, t, 3, interval=80, seed=t, config_type="amorphous")
+        out += s.md_snapshots(melt, calc, t, 1, interval=80, seed=t, config_type="amorphous")
         melt = out[-1].copy()
     hot = s.diamond_supercell("Si", A0, 1).repeat((2, 1, 1))
-    out += s.md_snapshots(hot, calc, 1200, 6, interval=40, seed=5, config_type="hot_crystal")
+    out += s.md_snapshots(hot, calc, 1200, 3, interval=40, seed=5, config_type="hot_crystal")
     return out
 
 
