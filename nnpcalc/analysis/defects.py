@@ -14,6 +14,7 @@ from nnpcalc.analysis.decomposition import atomic_energies, shell_profile
 from nnpcalc.analysis.errors import predict_many
 from nnpcalc.analysis.relax import relax
 from nnpcalc.sampling import diamond_supercell, interstitial
+from nnpcalc.structures import StructureError
 
 KINDS = ("vacancy", "tetrahedral", "hexagonal", "split110")
 
@@ -62,7 +63,14 @@ def formation_energy(calc, kind: str, a0: float, size: int = 2, symbol: str = "S
         raise ValueError(f"unknown defect {kind!r}; choose from {KINDS}")
     mu = chemical_potential(calc, a0, symbol)
     cell, site = defect_cell(kind, a0, size, symbol)
-    runs = [relax(start, calc, fmax=fmax, steps=400) for start in _starts(cell, kind, site, seed)]
+    runs, failures = [], []
+    for start in _starts(cell, kind, site, seed):
+        try:
+            runs.append(relax(start, calc, fmax=fmax, steps=400))
+        except StructureError as exc:  # an unstable model can pull atoms together
+            failures.append(str(exc))
+    if not runs:
+        raise StructureError(f"every relaxation of the {kind} failed: {failures[0]}")
     energies = [r["energy_eV"] for r in runs]
     best = runs[int(np.argmin(energies))]
     n = len(cell)
@@ -71,7 +79,7 @@ def formation_energy(calc, kind: str, a0: float, size: int = 2, symbol: str = "S
               "formation_energy_eV": best["energy_eV"] - n * mu,
               "unrelaxed_formation_energy_eV": predict_many(calc, [cell])[0]["energy"] - n * mu,
               "start_energies_eV": [e - n * mu for e in energies],
-              "converged": best["converged"]}
+              "converged": best["converged"], "failed_starts": failures}
     if decompose:
         try:
             decomposed = atomic_energies(calc, best["atoms"])

@@ -28,7 +28,6 @@ def _row(name: str, model: float | None, dft: float | None, unit: str) -> list:
 
 def property_table(calc, dft: dict, out_dir: Path, doc: Document, quick: bool) -> dict:
     """EOS, elastic, phonons, defects of the model, each beside its DFT baseline."""
-    from nnpcalc.analysis.defects import formation_energy
     from nnpcalc.analysis.elastic import elastic_constants
     from nnpcalc.analysis.eos import equation_of_state
     from nnpcalc.analysis.phonons import compare, phonons, plot_bands
@@ -56,15 +55,11 @@ def property_table(calc, dft: dict, out_dir: Path, doc: Document, quick: bool) -
         res["phonon_comparison"] = compare(phonon, dft_phonon)
     plot_bands(bands, out_dir / "phonon_bands.png")
     vac_size = 1 if quick else 2
-    vacancy = formation_energy(calc, "vacancy", a0, size=vac_size)
-    vacancy.pop("relaxed_atoms")
+    vacancy = _defect(calc, "vacancy", a0, vac_size, decompose=True)
     res["vacancy"] = vacancy
     if not quick:
-        res["interstitials"] = {}
-        for kind in ("tetrahedral", "hexagonal", "split110"):
-            r = formation_energy(calc, kind, a0, size=2, decompose=False)
-            r.pop("relaxed_atoms")
-            res["interstitials"][kind] = r["formation_energy_eV"]
+        res["interstitials"] = {kind: _defect(calc, kind, a0, 2)["formation_energy_eV"]
+                                for kind in ("tetrahedral", "hexagonal", "split110")}
     rows = [
         _row("a0", a0, dft.get("a0_angstrom"), "Å"),
         _row("B", eos["B_GPa"], dft.get("B_GPa"), "GPa"),
@@ -76,10 +71,10 @@ def property_table(calc, dft: dict, out_dir: Path, doc: Document, quick: bool) -
     if "phonon_comparison" in res:
         rows.append(["phonon frequency RMSE vs DFT", res["phonon_comparison"]["rmse_THz"], "–",
                      "–", "–", "THz"])
-    rows.append(_row(f"vacancy formation ({vacancy['n_atoms']} atoms)",
+    rows.append(_row(f"vacancy formation ({vacancy.get('n_atoms', '?')} atoms)",
                      vacancy["formation_energy_eV"], None, "eV"))
     if dft.get("vacancy_formation_eV") is not None:
-        small = formation_energy(calc, "vacancy", a0, size=1, decompose=False)
+        small = _defect(calc, "vacancy", a0, 1)
         rows.append(_row(f"vacancy formation ({dft.get('vacancy_cell_atoms')}-atom DFT cell; "
                          f"model {small['n_atoms']} atoms)", small["formation_energy_eV"],
                          dft["vacancy_formation_eV"], "eV"))
@@ -97,6 +92,19 @@ def property_table(calc, dft: dict, out_dir: Path, doc: Document, quick: bool) -
         doc.image("vacancy_shells.png", "atomic-energy-resolved vacancy formation energy")
     res["table"] = rows
     return res
+
+
+def _defect(calc, kind: str, a0: float, size: int, decompose: bool = False) -> dict:
+    """Formation energy, or NaN with the reason when the model cannot relax the defect."""
+    from nnpcalc.analysis.defects import formation_energy
+    from nnpcalc.structures import StructureError
+
+    try:
+        result = formation_energy(calc, kind, a0, size=size, decompose=decompose)
+    except StructureError as exc:
+        return {"formation_energy_eV": float("nan"), "n_atoms": None, "error": str(exc)}
+    result.pop("relaxed_atoms")
+    return result
 
 
 def write_report(calc, out_dir: str | Path, dft: dict | None = None,
