@@ -1,4 +1,4 @@
-"""Equation of state: Birch–Murnaghan fit of E(V) → V0, B, B' (and a0 for cubic cells)."""
+"""Equation of state: Birch–Murnaghan fit of E(V) → V0, B, B' (and a0 for cubic crystals)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from scipy.optimize import curve_fit
 from nnpcalc.analysis.errors import predict_many
 
 EV_A3_TO_GPA = 160.21766208
+CUBIC_SPACE_GROUPS = range(195, 231)
 
 
 def birch_murnaghan(v, e0, v0, b0, bp):
@@ -18,8 +19,22 @@ def birch_murnaghan(v, e0, v0, b0, bp):
 
 
 def fit_birch_murnaghan(volumes, energies) -> dict:
-    """Least-squares fit; volumes (Å^3) and energies (eV) of the same cell."""
+    """Least-squares fit; volumes (Å^3) and energies (eV) of the same cell.
+
+    The minimum must lie inside the sampled volumes: an extrapolated V0 is not a result.
+    """
     v, e = np.asarray(volumes, float), np.asarray(energies, float)
+    if v.shape != e.shape or v.ndim != 1 or len(v) < 5:
+        raise ValueError(f"need ≥5 (volume, energy) pairs of equal length, got {v.shape}, "
+                         f"{e.shape}")
+    if not (np.all(np.isfinite(v)) and np.all(np.isfinite(e))):
+        raise ValueError("volumes or energies contain NaN/inf")
+    order = np.argsort(v)
+    v, e = v[order], e[order]
+    if np.argmin(e) in (0, len(e) - 1):
+        raise ValueError(f"the lowest energy is at the edge of the sampled volumes "
+                         f"({v[0]:.3f}–{v[-1]:.3f} Å^3): start nearer the minimum or widen "
+                         f"the range")
     c2, c1, _ = np.polyfit(v, e, 2)  # parabola for starting values
     v0 = -c1 / (2 * c2)
     guess = (e.min(), v0, 2 * c2 * v0, 4.0)
@@ -30,11 +45,24 @@ def fit_birch_murnaghan(volumes, energies) -> dict:
             "fit_rms_meV": float(1000 * np.sqrt(np.mean(residual**2)))}
 
 
-def equation_of_state(calc, atoms: Atoms, max_strain: float = 0.04, n: int = 9) -> dict:
-    """E(V) of isotropically scaled copies of `atoms`, evaluated in one batch, and its fit.
+def conventional_volume_ratio(atoms: Atoms, symprec: float = 1e-3) -> float | None:
+    """V(conventional cubic cell)/V(atoms.cell) for a cubic crystal, None otherwise.
 
-    For a cubic cell a0_angstrom is the fitted lattice parameter of that cell.
+    Lets a0 come out right whether the caller passes a primitive or a conventional cell.
     """
+    from nnpcalc.analysis.invariant import symmetry_dataset
+
+    dataset = symmetry_dataset(atoms, symprec)
+    if dataset is None or dataset.number not in CUBIC_SPACE_GROUPS:
+        return None
+    return float(abs(np.linalg.det(dataset.std_lattice)) / atoms.get_volume())
+
+
+def equation_of_state(calc, atoms: Atoms, max_strain: float = 0.04, n: int = 9) -> dict:
+    """E(V) of isotropically scaled copies of `atoms` (linear strain ±max_strain), evaluated
+    in one batch, and its Birch–Murnaghan fit; a0_angstrom for cubic crystals."""
+    if not atoms.pbc.all():
+        raise ValueError("equation_of_state needs a periodic cell (pbc on all axes)")
     factors = np.linspace(1 - max_strain, 1 + max_strain, n)
     cells = []
     for f in factors:
@@ -49,7 +77,7 @@ def equation_of_state(calc, atoms: Atoms, max_strain: float = 0.04, n: int = 9) 
               "E0_eV_per_atom": fit["E0_eV"] / n_atoms,
               "volumes_A3_per_atom": [v / n_atoms for v in volumes],
               "energies_eV_per_atom": [e / n_atoms for e in energies]}
-    lengths, angles = atoms.cell.lengths(), atoms.cell.angles()
-    if np.allclose(lengths, lengths[0]) and np.allclose(angles, 90.0):
-        result["a0_angstrom"] = float(fit["V0_A3"] ** (1 / 3))
+    ratio = conventional_volume_ratio(atoms)
+    if ratio is not None:
+        result["a0_angstrom"] = float((fit["V0_A3"] * ratio) ** (1 / 3))
     return result
