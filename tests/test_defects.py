@@ -1,11 +1,25 @@
-"""Defect formation energies of the SW teacher vs LAMMPS minimisation, shell sums."""
+"""Defect formation energies: SW vacancy vs LAMMPS minimisation, symmetry-broken starts,
+perfect-crystal shells that add up to E_f, cell relaxation, antisites with an EMT alloy."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from ase import Atoms
+from ase.build import bulk
+from ase.calculators.emt import EMT
 from lammps_reference import lammps_sw_minimized_energy, requires_lammps
 
-from nnpcalc.analysis.defects import _starts, defect_cell, formation_energy
+from nnpcalc.analysis.defects import (
+    _starts,
+    antisite_cell,
+    defect_cell,
+    formation_energy,
+    plot_convergence,
+    point_defect,
+    size_convergence,
+)
+from nnpcalc.analysis.relax import relax
 from nnpcalc.teachers import SWCalculator
 
 A0 = 5.431
@@ -29,16 +43,68 @@ def test_symmetric_start_stays_unrelaxed_and_broken_start_relaxes(vacancy):
     assert starts[0] == pytest.approx(vacancy["unrelaxed_formation_energy_eV"], abs=1e-3)
     assert vacancy["formation_energy_eV"] < vacancy["unrelaxed_formation_energy_eV"] - 1.0
     assert 2.6 < vacancy["formation_energy_eV"] < 3.0  # SW relaxed vacancy (PITFALLS.md)
+    assert vacancy["mu_eV_per_atom"] == pytest.approx(-4.3366, abs=1e-4)  # SW cohesive energy
 
 
-def test_shell_decomposition_sums_to_the_formation_energy(vacancy):
+def test_shells_are_perfect_crystal_shells_and_sum_to_the_formation_energy(vacancy):
     shells = vacancy["shells"]
+    assert shells["reservoir_eV"] == pytest.approx(0.0, abs=1e-9)  # elemental crystal
     assert shells["cumulative_eV"][-1] == pytest.approx(vacancy["formation_energy_eV"],
                                                         abs=1e-8)
+    radii = np.array([np.sqrt(3) / 4, np.sqrt(2) / 2, np.sqrt(11) / 4]) * A0
+    np.testing.assert_allclose(shells["shell_radius_A"][:3], radii, atol=1e-6)
+    assert shells["shell_size"][:3] == [4, 12, 12]
+    # Relaxation spreads the energy: the first shell no longer carries all of it.
+    assert 0.2 < shells["shell_energy_eV"][0] / vacancy["formation_energy_eV"] < 0.9
 
 
-def test_interstitial_formation_is_positive_and_named():
-    res = formation_energy(SWCalculator(), "tetrahedral", A0, size=2, decompose=False)
-    assert res["n_atoms"] == 65 and res["formation_energy_eV"] > 3.0
+def test_cell_relaxation_can_only_lower_the_energy_and_series_plots(tmp_path):
+    calc = SWCalculator()
+    free = formation_energy(calc, "tetrahedral", A0, size=1, decompose=False, relax_cell=True)
+    fixed = formation_energy(calc, "tetrahedral", A0, size=1, decompose=False)
+    assert free["fixed_cell_formation_energy_eV"] == pytest.approx(fixed["formation_energy_eV"])
+    # An interstitial in 9 atoms strains the cell a lot: releasing it must pay.
+    assert free["formation_energy_eV"] < fixed["formation_energy_eV"] - 0.05
+    series = size_convergence(calc, "split110", A0, sizes=(1, 2), decompose=False)
+    assert [r["n_atoms"] for r in series] == [9, 65]
+    assert all(r["formation_energy_eV"] > 3.0 for r in series)
+    assert plot_convergence({"split110": series}, tmp_path / "c.png",
+                            {"ref": 4.0}).stat().st_size > 5000
+
+
+def _relaxed_energy_per_atom(atoms, calc):
+    return relax(atoms, calc, fmax=1e-4, cell=True)["energy_eV"] / len(atoms)
+
+
+def test_antisite_in_an_emt_alloy_without_predict():
+    """Cu3Au (L1_2) with ASE's EMT: a plain ASE calculator, two species, μ from the elements."""
+    calc = EMT()
+    unit = Atoms("AuCu3", scaled_positions=[[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]],
+                 cell=np.eye(3) * 3.75, pbc=True)
+    unit = relax(unit, calc, fmax=1e-4, cell=True)["atoms"]
+    perfect = unit.repeat(2)
+    mu = {s: _relaxed_energy_per_atom(bulk(s, "fcc", a), calc)
+          for s, a in (("Cu", 3.6), ("Au", 4.08))}
+    index = 1  # a Cu site
+    defect, site = antisite_cell(perfect, index, "Au")
+    res = point_defect(calc, perfect, defect, site, mu, fmax=1e-3, kind="Au_Cu")
+    assert res["atoms_added"] == {"Au": 1, "Cu": -1}
+    direct = relax(defect, calc, fmax=1e-3)["energy_eV"]
+    perfect.calc = calc
+    expected = direct - perfect.get_potential_energy() - mu["Au"] + mu["Cu"]
+    assert res["formation_energy_eV"] == pytest.approx(expected, abs=2e-3)
+    shells = res["shells"]
+    assert shells["total_eV"] + shells["reservoir_eV"] == pytest.approx(
+        res["formation_energy_eV"], abs=1e-8)
+    assert shells["shell_size"][0] == 1  # the antisite atom itself
+    with pytest.raises(ValueError, match="chemical potential.*Au, Cu"):
+        point_defect(calc, perfect, defect, site)
+
+
+def test_bad_input_is_named():
     with pytest.raises(ValueError, match="unknown defect"):
         formation_energy(SWCalculator(), "antisite", A0)
+    with pytest.raises(ValueError, match="multi-element"):
+        antisite_cell(bulk("Si", "diamond", A0), 0, "C")
+    with pytest.raises(ValueError, match="size"):
+        formation_energy(SWCalculator(), "vacancy", A0, size=0)
