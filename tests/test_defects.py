@@ -3,6 +3,8 @@ perfect-crystal shells that add up to E_f, cell relaxation, antisites with an EM
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from ase import Atoms
@@ -108,3 +110,14 @@ def test_bad_input_is_named():
         antisite_cell(bulk("Si", "diamond", A0), 0, "C")
     with pytest.raises(ValueError, match="size"):
         formation_energy(SWCalculator(), "vacancy", A0, size=0)
+
+
+def test_cli_writes_plots_and_the_same_vacancy_energy(vacancy, tmp_path):
+    from nnpcalc.cli import main
+
+    assert main(["defects", "teacher", "--kinds", "vacancy", "--sizes", "2",
+                 "--out", str(tmp_path)]) == 0
+    res = json.loads((tmp_path / "defects.json").read_text())
+    assert res["vacancy"][0]["formation_energy_eV"] == pytest.approx(
+        vacancy["formation_energy_eV"], abs=2e-3)  # own a0 from the EOS vs 5.431 Å
+    assert (tmp_path / "convergence.png").is_file() and (tmp_path / "vacancy_shells.png").is_file()

@@ -3,6 +3,8 @@ physics: acoustic sum rule, mode count, Dulong–Petit, imaginary modes shown, f
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from ase.build import bulk
@@ -112,3 +114,14 @@ def test_imaginary_modes_are_reported_not_hidden():
 def test_bad_supercell_is_named():
     with pytest.raises(ValueError, match="supercell_matrix"):
         build_phonopy(SWCalculator(), bulk("Si", "diamond", A0), (2, 2))
+
+
+def test_cli_writes_plots_and_the_same_gamma_frequencies(sw_phonons, tmp_path):
+    from nnpcalc.cli import main
+
+    assert main(["phonons", "teacher", "--supercell", "2", "--mesh", "4",
+                 "--out", str(tmp_path)]) == 0
+    res = json.loads((tmp_path / "phonons.json").read_text())
+    assert res["gamma_optical_THz"] == pytest.approx(sw_phonons[1]["gamma_optical_THz"],
+                                                     abs=1e-3)
+    assert (tmp_path / "bands.png").is_file() and (tmp_path / "dos_thermal.png").is_file()
