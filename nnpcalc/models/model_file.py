@@ -64,6 +64,9 @@ def save_atomically(obj: dict, path: str | os.PathLike) -> Path:
     os.close(fd)
     try:
         torch.save(obj, tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; models are for sharing
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
