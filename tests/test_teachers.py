@@ -6,12 +6,17 @@ import numpy as np
 import pytest
 from ase import Atoms
 from ase.build import bulk
-from lammps_reference import lammps_sw, requires_lammps
-from physics_checks import finite_difference_forces
+from lammps_reference import (
+    lammps_sw,
+    lammps_sw_minimized_energy,
+    requires_lammps,
+    sw_file_parameters,
+)
+from physics_checks import finite_difference_forces, finite_difference_stress
 from structures_factory import triclinic_si
 
-from nnpcalc.sampling import crystal
-from nnpcalc.teachers import SWCalculator
+from nnpcalc.sampling import crystal, strained
+from nnpcalc.teachers import SWCalculator, SWParameters
 
 
 def dense_random(seed: int = 0, n: int = 24) -> Atoms:
@@ -60,6 +65,52 @@ def test_totals_forces_stress_and_pe_atom_match_lammps(name):
                       - atoms.calc.results["energies_vertex"]).max() > 1e-2
 
 
+@requires_lammps
+def test_hard_coded_parameters_are_those_of_lammps_si_sw():
+    from dataclasses import asdict
+
+    shipped = sw_file_parameters()
+    for name, value in asdict(SWParameters()).items():
+        assert value == pytest.approx(shipped[name], rel=1e-10, abs=1e-11), name
+    assert SWCalculator().cutoff == pytest.approx(shipped["a"] * shipped["sigma"])
+
+
+@requires_lammps
+def test_lammps_minimisation_of_a_rattled_crystal_returns_the_perfect_crystal_energy():
+    perfect = bulk("Si", "diamond", 5.431, cubic=True)
+    start = perfect.copy()
+    start.rattle(0.05, seed=7)
+    expected = SWCalculator().predict([perfect])[0]["energy"]
+    assert lammps_sw_minimized_energy(start) == pytest.approx(expected, abs=1e-8)
+
+
+def test_stress_is_the_strain_derivative_with_ase_sign():
+    atoms = triclinic_si()
+    atoms.calc = SWCalculator()
+    np.testing.assert_allclose(atoms.get_stress(), finite_difference_stress(SWCalculator(), atoms),
+                               atol=1e-7)
+    minimum = crystal("diamond", volume_per_atom=5.431**3 / 8)  # SW lattice constant
+    stretched = strained(minimum, [0.02, 0.02, 0.02, 0, 0, 0])
+    squeezed = strained(minimum, [-0.02, -0.02, -0.02, 0, 0, 0])
+    # ASE sign: a stretched crystal pulls back (stress > 0), a squeezed one pushes (< 0)
+    assert np.all(SWCalculator().predict([stretched])[0]["stress"][:3] > 1e-3)
+    assert np.all(SWCalculator().predict([squeezed])[0]["stress"][:3] < -1e-3)
+
+
+def test_float32_agrees_with_float64():
+    atoms = dense_random(seed=5, n=16)
+    double = SWCalculator().predict([atoms])[0]
+    single = SWCalculator(dtype="float32").predict([atoms])[0]
+    assert single["energy"] == pytest.approx(double["energy"], rel=1e-5)
+    np.testing.assert_allclose(single["forces"], double["forces"], atol=1e-4)
+    np.testing.assert_allclose(single["energies_lammps"], double["energies_lammps"], atol=1e-5)
+
+
+def test_bad_partition_is_named():
+    with pytest.raises(ValueError, match="partition"):
+        SWCalculator(partition="bonds")
+
+
 def test_partitions_sum_to_the_same_total_and_forces_are_gradients():
     atoms = dense_random(seed=2, n=16)
     atoms.calc = SWCalculator()
@@ -71,28 +122,25 @@ def test_partitions_sum_to_the_same_total_and_forces_are_gradients():
 
 
 def test_vertex_partition_is_local_and_lammps_split_is_not():
+    """Moving every atom farther than the SW cutoff from atom i leaves i's vertex energy
+    unchanged (to round-off) but changes its LAMMPS share; moving a neighbour changes both."""
     atoms = dense_random(seed=4, n=32)
     calc = SWCalculator()
     before = calc.predict([atoms])[0]
-    centre = 0
-    d = atoms.get_distances(centre, range(len(atoms)), mic=True)
-    rc = calc.cutoff
-    # Move an atom outside centre's cutoff but inside twice the cutoff.
-    candidates = np.flatnonzero((d > rc + 0.3) & (d < 2 * rc - 0.5))
-    moved = atoms.copy()
-    moved.positions[candidates[0]] += [0.15, -0.1, 0.1]
-    after = calc.predict([moved])[0]
-    assert after["energies_vertex"][centre] == pytest.approx(before["energies_vertex"][centre],
-                                                             abs=1e-12)
-    shifts = [abs(calc.predict([_moved(atoms, k)])[0]["energies_lammps"][centre]
-                  - before["energies_lammps"][centre]) for k in candidates[:8]]
-    assert max(shifts) > 1e-4
-
-
-def _moved(atoms: Atoms, index: int) -> Atoms:
-    out = atoms.copy()
-    out.positions[index] += [0.15, -0.1, 0.1]
-    return out
+    rng = np.random.default_rng(0)
+    for centre in range(4):
+        d = atoms.get_distances(centre, range(len(atoms)), mic=True)
+        far, near = d > calc.cutoff + 0.3, (d > 0) & (d < calc.cutoff - 0.3)
+        moved_far, moved_near = atoms.copy(), atoms.copy()
+        moved_far.positions[far] += rng.uniform(-0.1, 0.1, (far.sum(), 3))  # |step| < 0.18 Å
+        moved_near.positions[np.flatnonzero(near)[0]] += [0.1, -0.1, 0.05]
+        after_far, after_near = calc.predict([moved_far, moved_near])
+        assert after_far["energies_vertex"][centre] == pytest.approx(
+            before["energies_vertex"][centre], abs=1e-12)
+        assert abs(after_far["energies_lammps"][centre]
+                   - before["energies_lammps"][centre]) > 1e-4
+        assert abs(after_near["energies_vertex"][centre]
+                   - before["energies_vertex"][centre]) > 1e-4
 
 
 @pytest.mark.parametrize("phase", ["diamond", "beta-sn", "sc", "fcc", "hcp"])

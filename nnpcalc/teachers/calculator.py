@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from ase import Atoms
 
+from nnpcalc.batch import chunks_by_atoms
 from nnpcalc.calculator import NNPCalculator
 from nnpcalc.models.potential import evaluate
 from nnpcalc.teachers.stillinger_weber import StillingerWeber, SWParameters
@@ -16,7 +18,8 @@ class SWCalculator(NNPCalculator):
     """Exact SW energy, forces and stress; `energies` in the chosen partition.
 
     Results also carry `energies_vertex` and `energies_lammps` (both sum to the total).
-    float64 by default: the teacher is a reference.
+    float64 by default: the teacher is a reference. It goes through the same batching,
+    neighbour list and autograd path as every nnpcalc model, so it also tests that path.
     """
 
     implemented_properties = [*NNPCalculator.implemented_properties, "energies_vertex",
@@ -32,17 +35,20 @@ class SWCalculator(NNPCalculator):
 
     def predict(self, structures: Sequence[Atoms], forces: bool = True,
                 stress: bool = True) -> list[dict]:
-        results = super().predict(structures, forces=forces, stress=stress)
-        other = self._other.partition
-        for start in range(0, len(structures), 64):
-            chunk = list(structures[start:start + 64])
-            batch = self._batch(chunk, first=start)
+        """As `NNPCalculator.predict`, plus both partitions from the same neighbour list."""
+        if isinstance(structures, Atoms):
+            raise TypeError("predict takes a list of Atoms; use the calculator for one structure")
+        results: list[dict] = []
+        for chunk in chunks_by_atoms(structures, self.max_atoms):
+            batch = self._batch([structures[k] for k in chunk], first=chunk.start)
+            out = evaluate(self.model, batch, forces=forces, stress=stress)
             with torch.no_grad():
-                out = evaluate(self._other, batch, forces=False, stress=False)
-            energies = out["energies"].cpu().double().numpy()
-            bounds = [0, *torch.cumsum(batch.n_atoms, 0).tolist()]
-            for k in range(len(chunk)):
-                res = results[start + k]
-                res[f"energies_{other}"] = energies[bounds[k]:bounds[k + 1]].copy()
+                vectors = batch.edge_vectors(batch.positions, batch.cell)
+                other = self._other(batch.species, batch.edge_i, batch.edge_j, vectors)
+            other = other.cpu().double().numpy()
+            bounds = np.cumsum([0, *batch.n_atoms.tolist()])
+            for res, a, b in zip(self._split(out, batch), bounds[:-1], bounds[1:], strict=True):
                 res[f"energies_{self.partition}"] = res["energies"].copy()
+                res[f"energies_{self._other.partition}"] = other[a:b].copy()
+                results.append(res)
         return results

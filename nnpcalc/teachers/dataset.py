@@ -8,7 +8,9 @@ losses never read them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
+import ase.io
 import numpy as np
 from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
@@ -21,6 +23,8 @@ A0_SW = 5.431
 
 def label_with_teacher(structures: Sequence[Atoms], calc: SWCalculator | None = None
                        ) -> list[Atoms]:
+    """Copies of `structures` carrying SW energy, forces, stress (periodic cells) and both
+    atomic-energy partitions."""
     calc = calc or SWCalculator()
     out = []
     for atoms, res in zip(structures, calc.predict(list(structures)), strict=True):
@@ -99,3 +103,33 @@ def rattled_diamond(n: int, seed: int = 0) -> list[Atoms]:
         cell = s.diamond_supercell("Si", A0_SW * rng.uniform(0.97, 1.03), 1).repeat((2, 1, 1))
         out.append(s.rattled(cell, rng.uniform(0.03, 0.15), seed + k))
     return out
+
+
+def teacher_dataset(n_rattled: int = 12, n_liquid: int = 8, n_amorphous: int = 6,
+                    n_hot_crystal: int = 6, n_defect: int = 2, n_strained: int = 2,
+                    seed: int = 0) -> list[Atoms]:
+    """A diverse SW-labelled set: every phase over volume, strained and sheared; rattled
+    diamond; liquid, amorphous and hot-crystal MD; vacancy, interstitial and surface MD.
+
+    Runs MD with the teacher (about a minute on one core at the defaults).
+    """
+    structures = (crystals(n_strained=n_strained, seed=seed) + rattled_diamond(n_rattled, seed)
+                  + snapshots("liquid", n_liquid, seed + 1)
+                  + snapshots("amorphous", n_amorphous, seed + 2)
+                  + snapshots("hot_crystal", n_hot_crystal, seed + 3)
+                  + defects(n_defect, seed + 4))
+    return label_with_teacher(structures)
+
+
+def write_extxyz(path: str | Path, structures: Sequence[Atoms]) -> None:
+    """Labelled structures to extxyz: energy/stress in the comment line, forces and both
+    partitions as per-atom columns; `ase.io.read(path, ":")` gives them back."""
+    ase.io.write(path, list(structures), format="extxyz")
+
+
+def partition_rms_meV(structures: Sequence[Atoms]) -> float:
+    """Mean over structures of the per-structure RMS (meV/atom) of vertex − LAMMPS energies."""
+    results = SWCalculator().predict(list(structures), forces=False, stress=False)
+    return float(np.mean([1000 * np.sqrt(np.mean((r["energies_vertex"]
+                                                   - r["energies_lammps"]) ** 2))
+                          for r in results]))

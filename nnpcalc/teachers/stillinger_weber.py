@@ -68,7 +68,6 @@ class StillingerWeber(torch.nn.Module):
         self.params = params or SWParameters()
         self.partition = partition
         self.species = ["Si"]
-        self.register_buffer("_dtype_probe", torch.zeros(()))
 
     @property
     def cutoff(self) -> float:
