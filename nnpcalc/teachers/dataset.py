@@ -80,15 +80,17 @@ def snapshots(kind: str, n: int, seed: int = 0, size=(2, 2, 2)) -> list[Atoms]:
     raise ValueError(f"unknown snapshot kind {kind!r}")
 
 
-def defects(n: int = 2, seed: int = 0, temperature_K: float = 900) -> list[Atoms]:
-    """MD snapshots of vacancy, interstitial and (100)/(111) surface cells at temperature_K."""
+def defects(n: int = 2, seed: int = 0, temperature_K: float = 900, surface_layers: int = 16
+            ) -> list[Atoms]:
+    """MD snapshots of vacancy, interstitial and (100)/(111) surface cells at temperature_K;
+    all about 64 atoms (2×2 surface cells of `surface_layers` layers)."""
     calc = SWCalculator()
     base = s.diamond_supercell("Si", A0_SW, 1).repeat((2, 2, 2))
     cells = [("vacancy", s.vacancy(base, 0))]
     cells += [(f"interstitial_{k}", s.interstitial(k, "Si", A0_SW, 2))
               for k in ("tetrahedral", "hexagonal", "split110")]
-    cells += [(f"surface_{m}", s.surface(m, "Si", A0_SW, layers=8, vacuum=6.0, size=(2, 2)))
-              for m in ("100", "111")]
+    cells += [(f"surface_{m}", s.surface(m, "Si", A0_SW, layers=surface_layers, vacuum=6.0,
+                                         size=(2, 2))) for m in ("100", "111")]
     out = []
     for k, (name, cell) in enumerate(cells):
         out += s.md_snapshots(cell, calc, temperature_K, n, interval=50, seed=seed + k,
