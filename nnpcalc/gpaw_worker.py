@@ -21,7 +21,10 @@ def calculator(atoms, settings, txt):
     from gpaw import GPAW, PW, FermiDirac
 
     spin = bool(atoms.info.get("spin_polarized", False))
-    kpts = {"density": settings["kpoint_density"], "even": True}  # Monkhorst-Pack
+    # Even Monkhorst-Pack meshes are shifted off Γ, which breaks the point symmetry of fcc-
+    # and hexagonal-lattice cells; "kpoint_gamma: true" centres them on Γ (data/README.md).
+    gamma_centred = bool(settings.get("kpoint_gamma", False))
+    kpts = {"density": settings["kpoint_density"], "even": True, "gamma": gamma_centred or None}
     if atoms.info.get("gamma_only"):
         kpts = (1, 1, 1)
     calc = GPAW(
@@ -41,7 +44,8 @@ def calculator(atoms, settings, txt):
         "xc": settings.get("xc", "PBE"),
         "pw_cutoff_eV": settings["pw_cutoff_eV"],
         "kpoints": "gamma" if atoms.info.get("gamma_only") else
-        f"density {settings['kpoint_density']} /Angstrom^-1, even Monkhorst-Pack",
+        f"density {settings['kpoint_density']} /Angstrom^-1, even "
+        + ("Gamma-centred" if gamma_centred else "Monkhorst-Pack"),
         "smearing": f"Fermi-Dirac {settings['smearing_eV']} eV",
         "spin_polarized": spin,
         "energy_reference": "GPAW reference: energies relative to GPAW's non-spin-polarised "

@@ -27,6 +27,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 
 GPAW_PYTHON = "/usr/bin/python3"
 WORKER = Path(__file__).with_name("gpaw_worker.py")
+GPAW_REQUIRED = {"pw_cutoff_eV", "kpoint_density", "smearing_eV"}
 
 
 def structure_hash(atoms: Atoms, settings: dict) -> str:
@@ -85,9 +86,15 @@ def run_ase(atoms: Atoms, calc) -> dict:
 def label(structures: Sequence[Atoms], calculator, settings: dict | None, out_path,
           progress: bool = True) -> dict:
     """Label what is not yet in `out_path`; `calculator` is "gpaw" or an ASE calculator."""
+    settings = dict(settings or {})
+    if isinstance(calculator, str):  # a typo must not turn every structure into a "failure"
+        if calculator != "gpaw":
+            raise ValueError(f"calculator {calculator!r}: use 'gpaw' or an ASE calculator")
+        missing = sorted(GPAW_REQUIRED - settings.keys())
+        if missing:
+            raise ValueError(f"GPAW settings lack {missing}")
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    settings = dict(settings or {})
     failures_path = out_path.with_suffix(out_path.suffix + ".failures.jsonl")
     done = done_hashes(out_path)
     counts = {"done_before": 0, "labelled": 0, "failed": 0}

@@ -1,0 +1,83 @@
+"""Resumable labelling: skips finished work, records failures, keeps provenance (fast LJ/EMT)."""
+
+from __future__ import annotations
+
+import json
+
+import ase.io
+import pytest
+from ase.calculators.calculator import Calculator, all_changes
+from ase.calculators.emt import EMT
+from ase.calculators.lj import LennardJones
+
+from nnpcalc.cli import main as cli_main
+from nnpcalc.labeling import label, structure_hash
+from nnpcalc.sampling import diamond_supercell, dimer, rattled, vacancy
+
+
+class Flaky(Calculator):
+    """LJ, but fails on structures with an odd number of atoms (a stand-in for a crashed SCF)."""
+
+    implemented_properties = ["energy", "forces", "stress"]
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        if len(self.atoms) % 2:
+            raise RuntimeError("SCF did not converge")
+        lj = LennardJones(sigma=2.0, epsilon=0.5, rc=4.5)
+        self.results = {p: lj.get_property(p, self.atoms) for p in self.implemented_properties}
+
+
+def test_labelling_resumes_records_failures_and_provenance(tmp_path):
+    structures = [rattled(diamond_supercell("Si", 5.43, 1), 0.05, seed=k) for k in range(4)]
+    structures.insert(2, vacancy(structures[0]))  # 7 atoms: fails
+    out = tmp_path / "labelled.extxyz"
+    first = label(structures[:3], Flaky(), {"xc": "LJ"}, out, progress=False)  # "killed" here
+    assert first == {"done_before": 0, "labelled": 2, "failed": 1}
+    second = label(structures, Flaky(), {"xc": "LJ"}, out, progress=False)
+    assert second == {"done_before": 2, "labelled": 2, "failed": 1}
+    data = ase.io.read(out, ":")
+    assert len(data) == 4
+    failures = [json.loads(line) for line in out.with_suffix(".extxyz.failures.jsonl").open()]
+    assert {f["index"] for f in failures} == {2} and "SCF" in failures[0]["error"]
+    lj = LennardJones(sigma=2.0, epsilon=0.5, rc=4.5)
+    for atoms, source in zip(data, [structures[i] for i in (0, 1, 3, 4)], strict=True):
+        assert atoms.info["dft_code"] == "Flaky" and atoms.info["dft_xc"] == "LJ"
+        assert atoms.info["label_hash"] == structure_hash(atoms, {"xc": "LJ"})
+        assert atoms.get_potential_energy() == pytest.approx(lj.get_potential_energy(source))
+        assert atoms.get_stress() == pytest.approx(lj.get_stress(source))
+
+
+def test_hash_depends_on_geometry_and_settings():
+    cell = diamond_supercell()
+    moved = cell.copy()
+    moved.positions[0, 0] += 1e-4
+    assert structure_hash(cell, {"a": 1}) != structure_hash(moved, {"a": 1})
+    assert structure_hash(cell, {"a": 1}) != structure_hash(cell, {"a": 2})
+    assert structure_hash(cell, {"a": 1, "b": 2}) == structure_hash(cell, {"b": 2, "a": 1})
+
+
+def test_clusters_get_no_stress(tmp_path):
+    out = tmp_path / "d.extxyz"
+    label([dimer("Cu", 2.5)], EMT(), {}, out, progress=False)
+    stored = ase.io.read(out)
+    assert "stress" not in stored.calc.results and stored.get_forces().shape == (2, 3)
+
+
+def test_bad_calculator_or_settings_fail_before_any_work(tmp_path):
+    with pytest.raises(ValueError, match="vasp"):
+        label([diamond_supercell()], "vasp", {}, tmp_path / "x.extxyz")
+    with pytest.raises(ValueError, match="kpoint_density"):
+        label([diamond_supercell()], "gpaw", {"pw_cutoff_eV": 300, "smearing_eV": 0.1},
+              tmp_path / "x.extxyz")
+    assert not (tmp_path / "x.extxyz").exists()
+
+
+def test_label_command_with_emt(tmp_path):
+    src = tmp_path / "in.extxyz"
+    ase.io.write(src, [rattled(diamond_supercell("Cu", 3.61 * 2**0.5, 1), 0.02, seed=k)
+                       for k in range(2)])
+    out = tmp_path / "out.extxyz"
+    assert cli_main(["label", str(src), "--calculator", "emt", "--out", str(out)]) == 0
+    assert cli_main(["label", str(src), "--calculator", "emt", "--out", str(out)]) == 0
+    assert len(ase.io.read(out, ":")) == 2  # second run skipped both

@@ -1,0 +1,116 @@
+"""Candidate builders: symmetry, volumes, atom counts, geometry of defects, MD snapshots."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ase.build import bulk
+from ase.calculators.emt import EMT
+
+from nnpcalc.analysis.invariant import symmetry_dataset
+from nnpcalc.sampling import (
+    PHASES,
+    crystal,
+    deduplicate,
+    diamond_supercell,
+    dimer,
+    interstitial,
+    isolated_atom,
+    md_snapshots,
+    rattled,
+    strained,
+    surface,
+    vacancy,
+)
+
+SPACE_GROUPS = {"diamond": 227, "beta-sn": 141, "sc": 221, "bcc": 229, "fcc": 225, "hcp": 194,
+                "sh": 191}
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_phases_have_their_space_group_and_requested_volume(phase):
+    atoms = crystal(phase, volume_per_atom=17.3)
+    assert atoms.get_volume() / len(atoms) == pytest.approx(17.3)
+    assert symmetry_dataset(atoms).number == SPACE_GROUPS[phase]
+    assert atoms.info["config_type"] == f"crystal_{phase}"
+
+
+def test_default_diamond_volume_is_near_pbe_equilibrium():
+    assert crystal("diamond").get_volume() / 2 == pytest.approx(5.47**3 / 8, rel=0.01)
+
+
+def test_clusters_are_non_periodic_with_the_requested_geometry():
+    atom = isolated_atom("Si", box=10.0)
+    assert len(atom) == 1 and not atom.pbc.any() and atom.info["config_type"] == "isolated_atom"
+    pair = dimer("Si", 2.31)
+    assert not pair.pbc.any() and pair.get_distance(0, 1) == pytest.approx(2.31)
+
+
+def test_vacancy_removes_and_interstitials_add_one_atom():
+    cell = diamond_supercell("Si", 5.43, 2)
+    assert len(vacancy(cell)) == 63
+    for kind in ("tetrahedral", "hexagonal", "split110"):
+        assert len(interstitial(kind, size=2)) == 65
+        assert interstitial(kind, size=1).info["config_type"] == f"interstitial_{kind}"
+
+
+def test_interstitial_sites_have_their_neighbour_shells():
+    d = interstitial("tetrahedral", size=2).get_all_distances(mic=True)[-1]
+    assert np.sort(d)[1:5] == pytest.approx([np.sqrt(3) / 4 * 5.43] * 4)  # 4 bonds at T site
+    hexa = interstitial("hexagonal", size=2).get_all_distances(mic=True)[-1]
+    assert np.sort(hexa)[1:7] == pytest.approx([np.sqrt(11) / 8 * 5.43] * 6)  # 6-ring centre
+    split = interstitial("split110", size=2)
+    site = np.full(3, 5.43 / 4)  # the shared lattice site; the dumbbell is centred on it
+    partner = 2 * site - split.positions[-1]
+    assert np.linalg.norm(split.positions[:-1] - partner, axis=1).min() < 1e-9
+    assert np.linalg.norm(split.positions[-1] - site) == pytest.approx(1.0)
+
+
+def test_strain_changes_volume_and_shape_as_requested():
+    base = crystal("fcc")
+    s = strained(base, [0.01, 0, 0, 0, 0, 0])
+    assert s.get_volume() == pytest.approx(base.get_volume() * 1.01)
+    shear = strained(diamond_supercell("Si", 5.43, 1), [0, 0, 0, 0, 0, 0.02])
+    assert shear.cell[0, 1] == pytest.approx(0.01 * 5.43) and shear.cell[1, 0] == pytest.approx(
+        0.01 * 5.43)  # engineering shear γ_xy = 2 ε_xy
+    assert shear.info["config_type"] == "crystal_diamond_strained"
+
+
+def test_surfaces_have_vacuum_and_bad_names_are_rejected():
+    slab = surface("111", layers=6, vacuum=5.0)
+    assert slab.info["config_type"] == "surface_111" and len(slab) == 6
+    z = slab.positions[:, 2]
+    assert slab.cell[2, 2] - (z.max() - z.min()) == pytest.approx(10.0)  # vacuum both sides
+    assert len(surface("100", layers=4)) == 4
+    with pytest.raises(ValueError, match="110"):
+        surface("110")
+    with pytest.raises(ValueError, match="wurtzite"):
+        crystal("wurtzite")
+    with pytest.raises(ValueError, match="octahedral"):
+        interstitial("octahedral")
+
+
+def test_rattled_keeps_the_kind():
+    assert rattled(vacancy(diamond_supercell()), 0.05).info["config_type"] == "vacancy_rattled"
+
+
+def test_deduplicate_drops_near_copies():
+    base = diamond_supercell("Si", 5.43, 1)
+    copies = [base, rattled(base, 1e-4, seed=1), rattled(base, 0.2, seed=2)]
+    kept = deduplicate(copies, lambda a: a.get_all_distances(mic=True), tol=1e-2)
+    assert len(kept) == 2
+
+
+def test_md_snapshots_are_thermal_and_distinct():
+    cu = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2)
+    snaps = md_snapshots(cu, EMT(), 300, 3, interval=10, seed=0, equilibrate=40,
+                         config_type="hot")
+    assert len(snaps) == 3 and all(s.info["config_type"] == "hot" for s in snaps)
+    for snap in snaps:
+        disp = snap.positions - cu.positions
+        disp -= disp.mean(axis=0)
+        rms = np.sqrt((disp**2).sum(axis=1).mean())
+        assert 0.02 < rms < 0.4  # Cu at 300 K: ~0.1 Å; neither frozen nor molten
+    assert not np.allclose(snaps[0].positions, snaps[1].positions)
+    again = md_snapshots(cu, EMT(), 300, 1, interval=10, seed=0, equilibrate=40)
+    assert np.allclose(again[0].positions, snaps[0].positions)  # seeded
