@@ -49,9 +49,69 @@ def test_isolated_atom_and_dimers():
     far = Atoms("Si2", positions=[[0, 0, 0], [7.0, 0, 0]])
     assert classify(far, 6.0).kind == "isolated_atom"
     assert classify(Atoms("Si2", positions=[[0, 0, 0], [2.3, 0, 0]]), 6.0).kind == \
-        "symmetric_dimer"
+        "symmetric_cluster"
     trimer = Atoms("Si3", positions=[[0, 0, 0], [2.3, 0, 0], [0, 2.4, 0]])
     assert not classify(trimer, 6.0).is_invariant
+    # a dimer plus a far atom: the far atom alone is not enough to pin the dimer's split
+    lonely = Atoms("Si3", positions=[[0, 0, 0], [2.3, 0, 0], [20.0, 0, 0]])
+    info = classify(lonely, 6.0)
+    assert not info.is_invariant and "atom 2 has no neighbour" in info.reason
+
+
+def _randomly_placed(atoms: Atoms, seed: int) -> Atoms:
+    """Same cluster, rotated by a random proper or improper orthogonal matrix and shifted."""
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    out = atoms.copy()
+    out.positions = atoms.positions @ q.T + rng.normal(size=3) * 5
+    return out
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_symmetric_clusters_are_found_in_any_orientation(seed):
+    s3 = np.sqrt(3)
+    triangle = Atoms("Si3", positions=[[0, 0, 0], [2.3, 0, 0], [1.15, 1.15 * s3, 0]])
+    tetrahedron = Atoms("Si4", positions=1.3 * np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1],
+                                                          [-1, -1, 1]]))
+    octahedron = Atoms("Si6", positions=1.7 * np.vstack([np.eye(3), -np.eye(3)]))
+    for cluster in (triangle, tetrahedron, octahedron):
+        info = classify(_randomly_placed(cluster, seed), 6.0)
+        assert info.is_invariant and info.kind == "symmetric_cluster", info.reason
+    # isosceles triangle: apex vs base atoms; square pyramid: apex vs base
+    isosceles = Atoms("Si3", positions=[[0, 0, 0], [2.3, 0, 0], [1.15, 2.5, 0]])
+    pyramid = Atoms("Si5", positions=[[1.2, 1.2, 0], [1.2, -1.2, 0], [-1.2, 1.2, 0],
+                                      [-1.2, -1.2, 0], [0, 0, 1.9]])
+    linear = Atoms("Si3", positions=[[0, 0, 0], [2.3, 0, 0], [4.6, 0, 0]])
+    for cluster in (isosceles, pyramid, linear):
+        info = classify(_randomly_placed(cluster, seed), 6.0)
+        assert not info.is_invariant and info.reason == "2 point-group orbits for Si"
+
+
+def test_any_two_atom_cell_is_one_orbit_three_random_atoms_are_not():
+    # inversion through the midpoint maps two identical atoms onto each other in any cell
+    rng = np.random.default_rng(4)
+    cell = np.eye(3) * 3.0 + rng.normal(scale=0.3, size=(3, 3))
+    pair = Atoms("Si2", scaled_positions=rng.random((2, 3)), cell=cell, pbc=True)
+    assert classify(pair, 6.0).is_invariant
+    triple = Atoms("Si3", scaled_positions=rng.random((3, 3)), cell=cell, pbc=True)
+    assert classify(triple, 6.0).reason == "3 Wyckoff orbits for Si"
+
+
+def test_isolated_atoms_of_two_elements_need_isolated_energies():
+    pair = Atoms("SiC", positions=[[0, 0, 0], [9.0, 0, 0]])
+    points, rejected = find_invariant_points([pair], [-5.0], 6.0, with_reasons=True)
+    assert not points and "isolated_atom_energies" in rejected[0]
+    points = find_invariant_points([pair], [-5.0], 6.0, {"Si": -0.8, "C": -1.3})
+    assert points[0].reference_eV_by_element == {"Si": -0.8, "C": -1.3}
+    assert points[0].reference_eV_per_atom == pytest.approx(-1.05)
+
+
+def test_probe_families_at_absolute_volumes():
+    probes = probe_families("Si", volumes_per_atom=(15.0, 20.0), phases=("fcc", "sh"),
+                            include_dimer=False, include_isolated=False)
+    volumes = [a.get_volume() / len(a) for a in probes]
+    assert volumes == pytest.approx([15.0, 20.0, 15.0, 20.0])
+    assert [a.info["probe_family"] for a in probes] == ["fcc", "fcc", "sh", "sh"]
 
 
 def test_find_invariant_points_references_and_reasons():
@@ -66,6 +126,7 @@ def test_find_invariant_points_references_and_reasons():
     assert list(rejected) == [len(structures) - 1]
     families = {p.family for p in points}
     assert families == {"diamond", "fcc", "dimer", "isolated_atom"}
+    assert {p.kind for p in points if p.family == "dimer"} == {"symmetric_cluster"}
     for p in points:
         assert p.reference_eV_per_atom == pytest.approx(energies[p.index] / p.n_atoms)
     sw_diamond = [p for p in points if p.family == "diamond"]
