@@ -121,3 +121,23 @@ def test_cli_writes_plots_and_the_same_vacancy_energy(vacancy, tmp_path):
     assert res["vacancy"][0]["formation_energy_eV"] == pytest.approx(
         vacancy["formation_energy_eV"], abs=2e-3)  # own a0 from the EOS vs 5.431 Å
     assert (tmp_path / "convergence.png").is_file() and (tmp_path / "vacancy_shells.png").is_file()
+
+
+def test_ensemble_spread_reaches_the_shells():
+    """A calculator reporting energies_std: each shell carries the spread of its atoms."""
+    sw = SWCalculator()
+
+    class Ensemble:
+        def predict(self, structures):
+            out = sw.predict(structures)
+            for res, atoms in zip(out, structures, strict=True):
+                res["energies_std"] = np.full(len(atoms), 0.01)
+            return out
+
+        def __getattr__(self, name):  # the ASE interface, for the relaxations
+            return getattr(sw, name)
+
+    perfect = bulk("Si", "diamond", A0).repeat(2)
+    defect, site = perfect[1:], perfect.positions[0]
+    res = point_defect(Ensemble(), perfect, defect, site, kind="vacancy")
+    assert res["shells"]["shell_std_eV"][0] == pytest.approx(0.01 * 2)  # √4 atoms × 0.01
