@@ -70,6 +70,10 @@ def test_totals_forces_stress_and_pe_atom_match_lammps(name):
     np.testing.assert_allclose(atoms.get_stress(), reference["stress"], atol=1e-10)
     np.testing.assert_allclose(atoms.calc.results["energies_lammps"], reference["energies"],
                                atol=1e-8)
+    from_vertex_calc = SWCalculator(partition="vertex").predict([atoms])[0]  # the other path
+    np.testing.assert_allclose(from_vertex_calc["energies_lammps"], reference["energies"],
+                               atol=1e-8)
+    np.testing.assert_allclose(from_vertex_calc["energies"], from_vertex_calc["energies_vertex"])
     if name == "liquid_like":  # the two partitions really differ off invariant points
         assert np.abs(atoms.calc.results["energies_lammps"]
                       - atoms.calc.results["energies_vertex"]).max() > 1e-2
