@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -56,8 +57,40 @@ def test_gpaw_reproduces_a_stored_label(dataset):
     from nnpcalc.labeling import run_gpaw
 
     settings = yaml.safe_load((DATA / "gpaw_settings.yaml").read_text())
-    stored = [a for a in dataset if a.info["config_type"] == "crystal_diamond_strained"][0]
+    # The most compressed 2-atom diamond cell: a few seconds, with a large stress to reproduce.
+    diamond = [a for a in dataset if a.info["config_type"] == "crystal_diamond"]
+    stored = min(diamond, key=lambda a: a.get_volume())
+    assert np.abs(stored.get_stress()).max() > 0.05
     fresh = run_gpaw(stored, settings)
     assert fresh["energy"] == pytest.approx(stored.get_potential_energy(), abs=1e-4)
     np.testing.assert_allclose(fresh["forces"], stored.get_forces(), atol=1e-3)
     np.testing.assert_allclose(fresh["stress"], stored.get_stress(), atol=1e-5)
+
+
+def test_isolated_atom_is_the_spin_polarised_triplet(dataset):
+    atom = [a for a in dataset if a.info["config_type"] == "isolated_atom"][0]
+    magmom = atom.info.get("magmom", atom.calc.results.get("magmom"))  # extxyz moves it
+    assert atom.info["dft_spin_polarized"] and magmom == pytest.approx(2.0, abs=1e-3)
+    assert "reference" in atom.info["dft_energy_reference"]
+    # GPAW's reference atoms are non-spin-polarised: the Hund triplet lies 0.5-1 eV below.
+    assert -1.0 < atom.get_potential_energy() < -0.5
+
+
+def test_baselines_agree_with_the_dataset_they_were_computed_beside(dataset):
+    base = json.loads((DATA / "si_pbe_baselines.json").read_text())
+    for key in ("a0_angstrom", "B_GPa", "C11_GPa", "C12_GPa", "C44_GPa", "gamma_optical_THz",
+                "isolated_atom_energy_eV", "settings", "provenance", "invariant_curves"):
+        assert key in base, key
+    atom = [a for a in dataset if a.info["config_type"] == "isolated_atom"][0]
+    assert base["isolated_atom_energy_eV"] == pytest.approx(atom.get_potential_energy(), abs=1e-4)
+    # Independent check of the EOS fit: a parabola through the dataset's diamond E(V) points.
+    diamond = [a for a in dataset if a.info["config_type"] == "crystal_diamond"]
+    v = np.array([a.get_volume() / 2 for a in diamond])
+    e = np.array([a.get_potential_energy() / 2 for a in diamond])
+    near = np.argsort(np.abs(v - base["V0_A3_per_atom"]))[:4]
+    c2, c1, _ = np.polyfit(v[near], e[near], 2)
+    assert -c1 / (2 * c2) == pytest.approx(base["V0_A3_per_atom"], rel=0.01)
+    b_gpa = 2 * c2 * base["V0_A3_per_atom"] * 160.21766
+    assert b_gpa == pytest.approx(base["B_GPa"], rel=0.1)
+    assert base["C11_GPa"] > base["C12_GPa"] > 0 and base["C44_GPa"] > 0  # Born stability
+    assert (base["C11_GPa"] + 2 * base["C12_GPa"]) / 3 == pytest.approx(base["B_GPa"], rel=0.05)
