@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from ase.build import bulk
 from ase.calculators.singlepoint import SinglePointCalculator
+from ase.neighborlist import neighbor_list as ase_neighbor_list
 
 from nnpcalc.analysis.audit import audit
 from nnpcalc.analysis.audit_report import write_audit_report
@@ -15,6 +16,7 @@ from nnpcalc.sampling import crystal, vacancy
 from nnpcalc.teachers import SWCalculator
 
 DELTA = 0.05  # eV
+ZERO_SUM = 1.0  # eV per unit of s_i in ZeroSumSW
 
 
 class ShiftedSW(SWCalculator):
@@ -32,6 +34,24 @@ class ShiftedSW(SWCalculator):
             shift = np.where(coordination >= 8, DELTA, 0.0)
             res["energies"] = res["energies"] + shift
             res["energy"] = float(res["energy"] + shift.sum())
+        return results
+
+
+class ZeroSumSW(SWCalculator):
+    """SW with E_i += ZERO_SUM·(s_i − mean s), s_i = Σ_j exp(−r_ij) over neighbours within 3 Å.
+
+    Every total stays exact and every invariant point keeps E_i = E/N (all s_i equal there),
+    yet the atomic energies of rattled and defective cells are wrong. Only a non-local model
+    can do this (the mean runs over the structure); the audit must call it physical and show
+    the damage only in the hidden-partition comparison.
+    """
+
+    def predict(self, structures, forces=True, stress=True):
+        results = super().predict(structures, forces, stress)
+        for atoms, res in zip(structures, results, strict=True):
+            nl = neighbor_list(atoms, 3.0)
+            s = np.bincount(nl.i, weights=np.exp(-nl.distances), minlength=len(atoms))
+            res["energies"] = res["energies"] + ZERO_SUM * (s - s.mean())
         return results
 
 
@@ -97,6 +117,76 @@ def test_hidden_mis_mapping_at_probes_is_flagged_ad_hoc(data):
     assert result.verdict == "ad hoc mapping"
 
 
+def test_hidden_mis_mapping_per_source_family_and_coverage(data):
+    training, probes = data
+    validation = [crystal("fcc", volume_per_atom=14.5)]
+    labelled(validation)
+    result = audit(ShiftedSW(), training, probes=probes, validation=validation)
+    stats = result.mapping_stats_meV
+    assert stats["training"]["all"]["max_abs_meV"] == pytest.approx(0.0, abs=1e-6)
+    assert stats["validation"]["fcc"] == pytest.approx(
+        {"rmse_meV": 1000 * DELTA, "max_abs_meV": 1000 * DELTA, "n_points": 1})
+    assert stats["probe"]["bcc"]["max_abs_meV"] == pytest.approx(1000 * DELTA)
+    assert stats["probe"]["dimer"]["n_points"] == 3
+    # an fcc validation crystal is an invariant point: its total error IS its mapping error,
+    # so it also spoils the fit (RMSE over one structure = DELTA)
+    assert result.energy_rmse_meV_per_atom["validation"] == pytest.approx(1000 * DELTA)
+    assert result.verdict == "poor fit"
+    # diamond probes interpolate between training volumes: covered, and exact there
+    covered = result.held_out_by_coverage["covered"]
+    assert covered["n_points"] >= 2 and covered["max_abs_meV"] == pytest.approx(0, abs=1e-6)
+    far = result.held_out_by_coverage["extrapolated"]
+    assert far["rmse_meV"] == pytest.approx(1000 * DELTA * np.sqrt(7 / far["n_points"]))
+
+
+def test_non_local_zero_sum_shift_is_invisible_at_invariant_points(data):
+    training, probes = data
+    result = audit(ZeroSumSW(), training, probes=probes, isolated_atom_energies={"Si": 0.0})
+    assert result.verdict == "physical"
+    assert result.held_out_mapping_max_meV == pytest.approx(0.0, abs=1e-6)
+    assert result.energy_rmse_meV_per_atom["training"] == pytest.approx(0.0, abs=1e-6)
+
+    def expected(structures):  # independent neighbour list (ASE's), same shift definition
+        diffs = []
+        for atoms in structures:
+            i, d = ase_neighbor_list("id", atoms, 3.0)
+            s = np.bincount(i, weights=np.exp(-d), minlength=len(atoms))
+            diffs.append(1000 * ZERO_SUM * (s - s.mean()))
+        return np.sqrt(np.mean(np.concatenate(diffs) ** 2))
+
+    rattled = [a for a in training if "config_type" not in a.info]
+    vacancies = [a for a in training if a.info.get("config_type") == "vacancy"]
+    hidden = result.hidden_partition_rmse_meV
+    assert hidden["training/all"] == pytest.approx(expected(rattled), rel=1e-9)
+    assert hidden["training/vacancy"] == pytest.approx(expected(vacancies), rel=1e-9)
+    assert hidden["training/all"] > 5.0 and hidden["training/crystal_diamond"] < 1e-6
+
+
+def test_near_invariant_atoms_are_compared_with_their_crystal():
+    calc = SWCalculator()
+    training = [crystal("diamond", volume_per_atom=v) for v in (19.0, 20.45, 22.0)]
+    nudged = crystal("diamond", volume_per_atom=20.45).repeat(2)
+    nudged.positions[0] += [0.01, 0.004, -0.006]
+    training = labelled([*training, nudged])
+    result = audit(calc, training)
+    near = result.near_invariant["by_family"]
+    assert list(near) == ["training/diamond"] and near["training/diamond"]["n_atoms"] == 16
+    res = calc.predict([nudged, training[1]])
+    deviation = 1000 * (res[0]["energies"] - res[1]["energy"] / len(training[1]))
+    assert near["training/diamond"]["rmse_meV"] == pytest.approx(
+        np.sqrt(np.mean(deviation**2)), rel=1e-9)
+    assert 0 < near["training/diamond"]["mean_distance"] < 0.05
+
+
+def test_bad_input_is_named(data):
+    training, _ = data
+    unlabelled = [crystal("diamond")]
+    with pytest.raises(ValueError, match="no energy label"):
+        audit(SWCalculator(), unlabelled)
+    with pytest.raises(ValueError, match="needs the training structures"):
+        audit(SWCalculator(), [])
+
+
 def test_wrong_totals_are_a_poor_fit(data):
     training, probes = data
     result = audit(ScaledSW(), training, probes=probes)
@@ -113,19 +203,25 @@ def test_without_held_out_points_the_verdict_is_undetermined(data):
     assert result.mapping_rmse_meV["training"] == pytest.approx(0.0, abs=1e-6)
 
 
-def test_works_for_calculators_without_descriptors_or_predict(data):
+@pytest.mark.parametrize("with_energies", [True, False])
+def test_works_for_calculators_without_descriptors_or_predict(data, with_energies):
     from ase.calculators.calculator import Calculator, all_changes
 
+    keys = ("energy", "energies", "forces") if with_energies else ("energy", "forces")
+
     class Plain(Calculator):
-        implemented_properties = ["energy", "energies", "forces"]
-        cutoff = 3.77
+        implemented_properties = list(keys)
 
         def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
             super().calculate(atoms, properties, system_changes)
             res = SWCalculator().predict([self.atoms])[0]
-            self.results = {k: res[k] for k in ("energy", "energies", "forces")}
+            self.results = {k: res[k] for k in keys}
 
     training, probes = data
-    result = audit(Plain(), training, probes=probes[:4])
+    with pytest.raises(ValueError, match="cutoff"):
+        audit(Plain(), training, probes=probes[:4])
+    result = audit(Plain(), training, probes=probes[:4], cutoff=3.77)
     assert result.verdict == "physical"
     assert all(np.isfinite(p.coverage_distance) for p in result.points)
+    # totals alone still audit invariant points (E_i = E/N there) but no atom off them
+    assert (result.near_invariant["n_atoms"] > 0) == with_energies

@@ -23,29 +23,34 @@ import numpy as np
 from ase import Atoms
 
 from nnpcalc.analysis.errors import predict_many
-from nnpcalc.analysis.invariant import InvariantPoint, find_invariant_points
+from nnpcalc.analysis.invariant import find_invariant_points
 from nnpcalc.neighbors import neighbor_list
 
 
 @dataclass
 class AuditThresholds:
-    energy_rmse_ok_meV: float = 10.0
-    mapping_ok_meV: float = 10.0
-    mapping_bad_meV: float = 20.0
-    near_distance: float = 0.3  # RMS standardised-feature distance counting as "near"
+    """Verdict thresholds; distances are RMS over standardised features (per element)."""
+
+    energy_rmse_ok_meV: float = 10.0  # total-energy RMSE (meV/atom) counting as a good fit
+    mapping_ok_meV: float = 10.0  # held-out invariant-point RMSE below which it is "physical"
+    mapping_bad_meV: float = 20.0  # ... above which a good fit is an "ad hoc mapping"
+    near_distance: float = 0.3  # training atom counted as near an invariant environment
+    covered_distance: float = 0.5  # held-out point counted as inside the training coverage
 
 
 @dataclass
 class PointResult:
     source: str  # training | validation | probe | isolated
+    index: int  # position in its source list
     family: str
     kind: str
+    n_atoms: int
     volume_A3_per_atom: float | None
     reference_eV_per_atom: float
     model_eV_per_atom: float
-    spread_meV: float  # std of the model's E_i across the (equivalent) atoms
+    spread_meV: float  # std over the atoms of the model's E_i − reference (0 by symmetry)
     error_meV: float
-    coverage_distance: float  # to the nearest training environment, standardised units
+    coverage_distance: float  # mean over atoms, to the nearest training environment
 
 
 @dataclass
@@ -53,11 +58,13 @@ class AuditResult:
     verdict: str
     explanation: str
     thresholds: dict
-    energy_rmse_meV_per_atom: dict  # per source with labels (training, validation)
+    energy_rmse_meV_per_atom: dict  # per source with labels (training, validation, probe)
     mapping_rmse_meV: dict  # per source
+    mapping_stats_meV: dict  # source -> family (and "all") -> rmse, max_abs, n_points
     held_out_mapping_rmse_meV: float
     held_out_mapping_max_meV: float
-    mapping_rmse_meV_by_family: dict
+    held_out_by_coverage: dict  # covered / extrapolated -> rmse_meV, n_points
+    mapping_rmse_meV_by_family: dict  # held-out points only
     near_invariant: dict
     points: list[PointResult] = field(default_factory=list)
     hidden_partition_rmse_meV: dict = field(default_factory=dict)
@@ -72,7 +79,8 @@ def _labelled_energy(atoms: Atoms) -> float:
         return float(calc.results["energy"])
     if "energy" in atoms.info:
         return float(atoms.info["energy"])
-    raise ValueError("a structure given to the audit has no energy label")
+    raise ValueError(f"a structure given to the audit ({atoms.get_chemical_formula()}) has no "
+                     "energy label (calculator results or info['energy'])")
 
 
 def rdf_descriptor(structures: Sequence[Atoms], cutoff: float, bins: int = 24) -> list:
@@ -90,11 +98,63 @@ def rdf_descriptor(structures: Sequence[Atoms], cutoff: float, bins: int = 24) -
     return out
 
 
-def _descriptors(calc, structures, cutoff):
+def _descriptors(calc, structures, cutoff) -> list[np.ndarray]:
+    if not structures:
+        return []
     try:
-        return calc.descriptors(list(structures))
+        return [np.asarray(g, dtype=float) for g in calc.descriptors(list(structures))]
     except (AttributeError, NotImplementedError):
         return rdf_descriptor(structures, cutoff)
+
+
+def _nearest(x: np.ndarray, y: np.ndarray, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """RMS-over-features distance from each row of x to its nearest row of y, and its index.
+
+    Chunked so that a large training set never needs an (n_x, n_y, n_features) array.
+    """
+    if len(y) == 0:
+        return np.full(len(x), np.inf), np.full(len(x), -1)
+    yy = (y**2).sum(1)
+    dist, which = np.empty(len(x)), np.empty(len(x), dtype=int)
+    for lo in range(0, len(x), chunk):
+        xs = x[lo:lo + chunk]
+        d2 = (xs**2).sum(1)[:, None] + yy[None, :] - 2 * xs @ y.T
+        k = d2.argmin(1)
+        which[lo:lo + chunk] = k
+        dist[lo:lo + chunk] = np.sqrt(np.maximum(d2[np.arange(len(xs)), k], 0.0))
+    return dist / np.sqrt(x.shape[1]), which
+
+
+class _FeatureSpace:
+    """Training environments, standardised per element with the training mean and std."""
+
+    def __init__(self, features: list[np.ndarray], symbols: list[np.ndarray]):
+        g, s = np.concatenate(features), np.concatenate(symbols)
+        self.stats, self.train = {}, {}
+        for element in np.unique(s):
+            x = g[s == element]
+            std = x.std(0)
+            # a feature (nearly) constant over the training set would turn any change into
+            # an astronomical distance: floor each std at a tenth of the typical one
+            typical = np.sqrt(np.mean(std**2))
+            self.stats[element] = (x.mean(0), np.maximum(std, 0.1 * typical) if typical > 0
+                                   else np.ones_like(std))
+            self.train[element] = self.standardise(x, np.full(len(x), element))
+
+    def standardise(self, g: np.ndarray, symbols: np.ndarray) -> np.ndarray:
+        out = np.full(g.shape, np.nan)
+        for element, (mean, std) in self.stats.items():
+            rows = symbols == element
+            out[rows] = (g[rows] - mean) / std
+        return out
+
+    def coverage(self, x: np.ndarray, symbols: np.ndarray) -> np.ndarray:
+        """Distance of each environment to the nearest training one of the same element."""
+        out = np.full(len(x), np.inf)
+        for element, train in self.train.items():
+            rows = symbols == element
+            out[rows] = _nearest(x[rows], train)[0]
+        return out
 
 
 def _rms(values) -> float:
@@ -102,100 +162,141 @@ def _rms(values) -> float:
     return float(np.sqrt(np.mean(values**2))) if values.size else float("nan")
 
 
-def audit(calc, training: Sequence[Atoms], probes: Sequence[Atoms] = (),
-          validation: Sequence[Atoms] = (), isolated_atom_energies: dict | None = None,
+def _stats(errors: list[float]) -> dict:
+    return {"rmse_meV": _rms(errors), "n_points": len(errors),
+            "max_abs_meV": float(np.max(np.abs(errors))) if errors else float("nan")}
+
+
+def _model_atomic(pred: dict) -> np.ndarray | None:
+    return np.asarray(pred["energies"], dtype=float) if "energies" in pred else None
+
+
+def audit(calc, training: Sequence[Atoms], probes: Sequence[Atoms] | None = None,
+          validation: Sequence[Atoms] | None = None,
+          isolated_atom_energies: dict | None = None,
           thresholds: AuditThresholds | None = None, cutoff: float | None = None,
           hidden_partition: str = "energies_vertex") -> AuditResult:
     """Audit `calc` (any ASE calculator with `energies`) against labelled structures.
 
     `training` are the structures in the loss, `validation` and `probes` labelled held-out
-    structures. `hidden_partition` names an array (e.g. a teacher's exact atomic energies) that,
-    when present in the data, is compared too — never needed for the verdict.
+    structures; `isolated_atom_energies` ({symbol: eV}) adds the isolated atoms as held-out
+    points. `cutoff` (Å) defaults to `calc.cutoff`. `hidden_partition` names an array (e.g. a
+    teacher's exact atomic energies) that, when present in the data, is compared too — never
+    needed for the verdict. Calculators without `energies` are audited on invariant points
+    only (where E_i = E/N by symmetry); the near-invariant check then reports nothing.
     """
     thresholds = thresholds or AuditThresholds()
-    cutoff = float(cutoff or getattr(calc, "cutoff", 6.0))
-    groups = {"training": list(training), "validation": list(validation), "probe": list(probes)}
+    if cutoff is None and getattr(calc, "cutoff", None) is None:
+        raise ValueError(f"{type(calc).__name__} has no `cutoff`: pass cutoff= (Å)")
+    cutoff = float(cutoff or calc.cutoff)
+    if not training:
+        raise ValueError("audit needs the training structures (coverage is measured from them)")
+    groups = {"training": list(training), "validation": list(validation or ()),
+              "probe": list(probes or ())}
     if isolated_atom_energies:
         groups["isolated"] = [Atoms(s, positions=[[0, 0, 0]]) for s in isolated_atom_energies]
     predictions = {k: predict_many(calc, v) if v else [] for k, v in groups.items()}
-    energy_rmse = {}
-    for source in ("training", "validation", "probe"):
-        items = groups[source]
-        if items:
-            errors = [1000 * (p["energy"] - _labelled_energy(a)) / len(a)
-                      for a, p in zip(items, predictions[source], strict=True)]
-            energy_rmse[source] = _rms(errors)
+    labels = {k: ([isolated_atom_energies[a.get_chemical_symbols()[0]] for a in v]
+                  if k == "isolated" else [_labelled_energy(a) for a in v])
+              for k, v in groups.items()}
+    energy_rmse = {
+        source: _rms([1000 * (p["energy"] - e) / len(a) for a, p, e in
+                      zip(groups[source], predictions[source], labels[source], strict=True)])
+        for source in ("training", "validation", "probe") if groups[source]}
 
-    train_feats = _descriptors(calc, groups["training"], cutoff)
-    pooled = np.concatenate(train_feats) if train_feats else np.zeros((0, 1))
-    mean, std = pooled.mean(0), pooled.std(0)
-    std = np.where(std > 1e-8, std, 1.0)
-    scale = np.sqrt(pooled.shape[1])
-    standard_train = (pooled - mean) / std
+    def symbols(items):
+        return [np.array(a.get_chemical_symbols()) for a in items]
 
-    def distance_to_training(x: np.ndarray) -> np.ndarray:
-        d2 = ((x[:, None, :] - standard_train[None, :, :]) ** 2).sum(-1)
-        return np.sqrt(d2.min(1)) / scale
-
+    train_features = _descriptors(calc, groups["training"], cutoff)
+    space = _FeatureSpace(train_features, symbols(groups["training"]))
     points: list[PointResult] = []
-    invariant_envs: list[tuple[np.ndarray, float]] = []
+    centres: list[tuple[np.ndarray, str, float, str]] = []  # features, element, E_ref, family
+    in_loss_invariant: set[int] = set()
     for source, items in groups.items():
-        if not items:
-            continue
-        energies = ([isolated_atom_energies[a.get_chemical_symbols()[0]] for a in items]
-                    if source == "isolated" else [_labelled_energy(a) for a in items])
-        found: list[InvariantPoint] = find_invariant_points(items, energies, cutoff,
-                                                            isolated_atom_energies)
-        if not found:
-            continue
-        feats = _descriptors(calc, [items[p.index] for p in found], cutoff)
-        for p, g in zip(found, feats, strict=True):
+        found = find_invariant_points(items, labels[source], cutoff, isolated_atom_energies)
+        chosen = [items[p.index] for p in found]
+        for p, atoms, g in zip(found, chosen, _descriptors(calc, chosen, cutoff), strict=True):
             pred = predictions[source][p.index]
-            e_i = np.asarray(pred.get("energies", np.full(p.n_atoms,
-                                                          pred["energy"] / p.n_atoms)))
-            x = (g - mean) / std
-            coverage = float(distance_to_training(x).mean())
+            element = np.array(atoms.get_chemical_symbols())
+            x = space.standardise(g, element)
+            reference = p.reference_per_atom(atoms)
+            e_i = _model_atomic(pred)
+            deviation = (e_i if e_i is not None else pred["energy"] / len(atoms)) - reference
             points.append(PointResult(
-                source, p.family, p.kind, p.volume_A3_per_atom, p.reference_eV_per_atom,
-                float(e_i.mean()), float(1000 * e_i.std()),
-                float(1000 * (e_i.mean() - p.reference_eV_per_atom)), coverage))
-            if source != "training":
-                invariant_envs.append((x.mean(0), p.reference_eV_per_atom))
+                source, p.index, p.family, p.kind, p.n_atoms, p.volume_A3_per_atom,
+                p.reference_eV_per_atom, float(p.reference_eV_per_atom + deviation.mean()),
+                float(1000 * deviation.std()), float(1000 * deviation.mean()),
+                float(space.coverage(x, element).mean())))
+            if source == "training":
+                in_loss_invariant.add(p.index)
+            for el in np.unique(element):
+                centres.append((x[element == el].mean(0), el,
+                                p.reference_eV_by_element[el], f"{source}/{p.family}"))
 
-    by_source = {s: _rms([p.error_meV for p in points if p.source == s])
-                 for s in ("training", "validation", "probe", "isolated")}
-    held = [p.error_meV for p in points if p.source != "training"]
-    families = sorted({p.family for p in points if p.source != "training"})
-    by_family = {f: _rms([p.error_meV for p in points
-                          if p.family == f and p.source != "training"]) for f in families}
-    near = _near_invariant(groups["training"], predictions["training"], standard_train,
-                           invariant_envs, scale, thresholds.near_distance)
-    hidden = _hidden_partition(groups, predictions, hidden_partition)
-    verdict, explanation = _verdict(energy_rmse, held, thresholds)
+    held = [p for p in points if p.source != "training"]
+    stats = {}
+    for source in groups:
+        mine = [p for p in points if p.source == source]
+        if mine:
+            stats[source] = {"all": _stats([p.error_meV for p in mine])} | {
+                f: _stats([p.error_meV for p in mine if p.family == f])
+                for f in sorted({p.family for p in mine})}
+    covered = [p.error_meV for p in held if p.coverage_distance <= thresholds.covered_distance]
+    extrapolated = [p.error_meV for p in held
+                    if p.coverage_distance > thresholds.covered_distance]
+    by_coverage = {"covered": _stats(covered), "extrapolated": _stats(extrapolated)}
+    near = _near_invariant(groups["training"], predictions["training"], space, train_features,
+                           in_loss_invariant, centres, thresholds.near_distance)
+    verdict, explanation = _verdict(energy_rmse, [p.error_meV for p in held], by_coverage,
+                                    thresholds)
+    held_errors = [p.error_meV for p in held]
     return AuditResult(
         verdict=verdict, explanation=explanation, thresholds=asdict(thresholds),
-        energy_rmse_meV_per_atom=energy_rmse, mapping_rmse_meV=by_source,
-        held_out_mapping_rmse_meV=_rms(held),
-        held_out_mapping_max_meV=float(np.max(np.abs(held))) if held else float("nan"),
-        mapping_rmse_meV_by_family=by_family, near_invariant=near, points=points,
-        hidden_partition_rmse_meV=hidden)
+        energy_rmse_meV_per_atom=energy_rmse,
+        mapping_rmse_meV={s: v["all"]["rmse_meV"] for s, v in stats.items()},
+        mapping_stats_meV=stats, held_out_mapping_rmse_meV=_rms(held_errors),
+        held_out_mapping_max_meV=_stats(held_errors)["max_abs_meV"],
+        held_out_by_coverage=by_coverage,
+        mapping_rmse_meV_by_family={f: _rms([p.error_meV for p in held if p.family == f])
+                                    for f in sorted({p.family for p in held})},
+        near_invariant=near, points=points,
+        hidden_partition_rmse_meV=_hidden_partition(groups, predictions, hidden_partition))
 
 
-def _near_invariant(training, predictions, standard_train, invariant_envs, scale, radius):
-    """Training atoms whose environment is within `radius` of a held-out invariant point."""
-    if not invariant_envs or not training:
-        return {"n_atoms": 0, "rmse_meV": float("nan")}
-    centres = np.stack([c for c, _ in invariant_envs])
-    refs = np.array([r for _, r in invariant_envs])
-    energies = np.concatenate([np.asarray(p.get("energies", np.full(len(a), p["energy"]
-                                                                     / len(a))))
-                               for a, p in zip(training, predictions, strict=True)])
-    d = np.sqrt(((standard_train[:, None, :] - centres[None]) ** 2).sum(-1)) / scale
-    nearest = d.argmin(1)
-    close = d[np.arange(len(d)), nearest] < radius
-    deviations = 1000 * (energies[close] - refs[nearest[close]])
-    return {"n_atoms": int(close.sum()), "radius": radius, "rmse_meV": _rms(deviations),
-            "max_abs_meV": float(np.abs(deviations).max()) if close.any() else float("nan")}
+def _near_invariant(training, predictions, space, features, skip, centres, radius) -> dict:
+    """Training atoms (outside invariant structures) within `radius` of an invariant point.
+
+    Their model E_i is compared with that point's reference: near an invariant environment a
+    smooth physical mapping can only drift by (slope × distance), an ad hoc one by anything.
+    """
+    empty = {"n_atoms": 0, "radius": radius, "rmse_meV": float("nan"),
+             "max_abs_meV": float("nan"), "by_family": {}}
+    rows = [(np.array(a.get_chemical_symbols()), g, _model_atomic(p))
+            for k, (a, p, g) in enumerate(zip(training, predictions, features, strict=True))
+            if k not in skip]
+    rows = [r for r in rows if r[2] is not None]
+    if not centres or not rows:
+        return empty
+    element = np.concatenate([r[0] for r in rows])
+    x = space.standardise(np.concatenate([r[1] for r in rows]), element)
+    energies = np.concatenate([r[2] for r in rows])
+    found: dict[str, list] = {}
+    for el in np.unique(element):
+        mine = [c for c in centres if c[1] == el]
+        if not mine:
+            continue
+        dist, which = _nearest(x[element == el], np.stack([c[0] for c in mine]))
+        for d, k, e in zip(dist, which, energies[element == el], strict=True):
+            if d < radius:
+                found.setdefault(mine[k][3], []).append((d, 1000 * (e - mine[k][2])))
+    if not found:
+        return empty
+    deviations = [dev for items in found.values() for _, dev in items]
+    return {"n_atoms": len(deviations), "radius": radius, "rmse_meV": _rms(deviations),
+            "max_abs_meV": float(np.max(np.abs(deviations))),
+            "by_family": {f: {"n_atoms": len(v), "rmse_meV": _rms([dv for _, dv in v]),
+                              "mean_distance": float(np.mean([d for d, _ in v]))}
+                          for f, v in sorted(found.items())}}
 
 
 def _hidden_partition(groups, predictions, key) -> dict:
@@ -211,7 +312,8 @@ def _hidden_partition(groups, predictions, key) -> dict:
     return out
 
 
-def _verdict(energy_rmse: dict, held: list, t: AuditThresholds) -> tuple[str, str]:
+def _verdict(energy_rmse: dict, held: list, by_coverage: dict,
+             t: AuditThresholds) -> tuple[str, str]:
     # The fit is judged on what the model was meant to fit; a probe's total error at an
     # invariant point *is* its mapping error, so probes count only on the mapping side.
     fitted = [v for k, v in energy_rmse.items() if k in ("training", "validation")]
@@ -221,6 +323,11 @@ def _verdict(energy_rmse: dict, held: list, t: AuditThresholds) -> tuple[str, st
                                 "labelled), invariant validation crystals or isolated-atom "
                                 "energies")
     mapping = _rms(held)
+    far = by_coverage["extrapolated"]
+    caveat = (f"; {far['n_points']} of {len(held)} held-out points lie beyond the training "
+              f"coverage (RMSE {far['rmse_meV']:.1f} meV/atom there vs "
+              f"{by_coverage['covered']['rmse_meV']:.1f} inside): part of the error may be "
+              "extrapolation rather than mapping" if far["n_points"] else "")
     if not fit <= t.energy_rmse_ok_meV:
         return "poor fit", (f"total energies are off by {fit:.1f} meV/atom (RMSE) > "
                             f"{t.energy_rmse_ok_meV:g}: fix the fit before judging the mapping")
@@ -228,12 +335,13 @@ def _verdict(energy_rmse: dict, held: list, t: AuditThresholds) -> tuple[str, st
         return "ad hoc mapping", (f"totals fit to {fit:.1f} meV/atom but held-out invariant "
                                   f"points are off by {mapping:.1f} meV/atom (> "
                                   f"{t.mapping_bad_meV:g}): the atomic energies are not the "
-                                  "physical ones, expect poor transfer to new environments")
+                                  "physical ones, expect poor transfer to new environments"
+                                  + caveat)
     if mapping <= t.mapping_ok_meV:
         return "physical", (f"totals fit to {fit:.1f} and held-out invariant points to "
                             f"{mapping:.1f} meV/atom")
     return "uncertain", (f"held-out invariant-point error {mapping:.1f} meV/atom lies between "
-                         f"{t.mapping_ok_meV:g} and {t.mapping_bad_meV:g}")
+                         f"{t.mapping_ok_meV:g} and {t.mapping_bad_meV:g}" + caveat)
 
 
 def register(subparsers) -> None:

@@ -11,76 +11,110 @@ from nnpcalc.analysis.audit import AuditResult
 from nnpcalc.analysis.markdown import Document
 from nnpcalc.plotting import plt, save_figure
 
+SOURCE_MARKERS = {"training": "x", "validation": "s", "probe": "o"}
+
 
 def plot_energy_vs_volume(result: AuditResult, path: Path) -> Path:
-    """Atomic energy against volume per phase: model (markers) vs reference (lines)."""
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    """Atomic energy against volume, one panel per phase: model (markers) vs reference (line)."""
     families = sorted({p.family for p in result.points if p.volume_A3_per_atom})
-    for k, family in enumerate(families):
+    ncols = min(3, max(len(families), 1))
+    nrows = max(1, -(-len(families) // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.8 * nrows), squeeze=False)
+    for ax, family in zip(axes.flat, families, strict=False):
         pts = sorted((p for p in result.points if p.family == family and p.volume_A3_per_atom),
                      key=lambda p: p.volume_A3_per_atom)
-        v = [p.volume_A3_per_atom for p in pts]
-        color = f"C{k % 10}"
-        ax.plot(v, [p.reference_eV_per_atom for p in pts], "-", color=color, lw=1)
-        for source, marker in (("training", "x"), ("validation", "s"), ("probe", "o")):
+        ax.plot([p.volume_A3_per_atom for p in pts], [p.reference_eV_per_atom for p in pts],
+                "k-", lw=1, label="reference E/N")
+        for source, marker in SOURCE_MARKERS.items():
             sel = [p for p in pts if p.source == source]
             if sel:
                 ax.plot([p.volume_A3_per_atom for p in sel], [p.model_eV_per_atom for p in sel],
-                        marker, color=color, ms=5, mfc="none",
-                        label=f"{family} ({source})")
-    ax.set_xlabel("volume (Å³/atom)")
-    ax.set_ylabel("atomic energy (eV)")
-    ax.set_title("Invariant points: model E_i (markers) vs reference E/N (lines)")
-    ax.legend(fontsize=7, ncol=2)
+                        marker, ms=5, mfc="none", label=f"model ({source})")
+        ax.set_title(family, fontsize=9)
+        ax.set_xlabel("volume (Å³/atom)", fontsize=8)
+        ax.set_ylabel("E_i (eV)", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=6)
+    for ax in axes.flat[len(families):]:
+        ax.set_visible(False)
     return save_figure(fig, path)
 
 
 def plot_family_errors(result: AuditResult, path: Path) -> Path:
+    """Mapping RMSE per family, one bar per source, with the verdict thresholds."""
     fig, ax = plt.subplots(figsize=(6.5, 3.5))
-    fams = list(result.mapping_rmse_meV_by_family)
-    ax.bar(fams, [result.mapping_rmse_meV_by_family[f] for f in fams], color="C1")
+    stats = result.mapping_stats_meV
+    families = sorted({f for by_family in stats.values() for f in by_family if f != "all"})
+    width = 0.8 / max(len(stats), 1)
+    for k, (source, by_family) in enumerate(stats.items()):
+        x = np.arange(len(families)) + (k - (len(stats) - 1) / 2) * width
+        ax.bar(x, [by_family.get(f, {}).get("rmse_meV", np.nan) for f in families], width,
+               label=source + (" (in the loss)" if source == "training" else ""))
+    ax.set_xticks(np.arange(len(families)), families, rotation=30)
     ax.axhline(result.thresholds["mapping_bad_meV"], color="r", ls="--", lw=1,
                label="ad hoc threshold")
     ax.axhline(result.thresholds["mapping_ok_meV"], color="g", ls=":", lw=1,
                label="physical threshold")
-    ax.set_ylabel("held-out mapping RMSE (meV/atom)")
-    ax.tick_params(axis="x", rotation=30)
-    ax.legend(fontsize=8)
+    ax.set_ylabel("mapping RMSE (meV/atom)")
+    ax.legend(fontsize=7)
     return save_figure(fig, path)
 
 
 def plot_coverage(result: AuditResult, path: Path) -> Path:
+    """|Mapping error| of each held-out point against its distance from the training data."""
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     held = [p for p in result.points if p.source != "training"]
-    ax.scatter([p.coverage_distance for p in held], [abs(p.error_meV) for p in held], s=14)
+    for source in sorted({p.source for p in held}):
+        sel = [p for p in held if p.source == source]
+        ax.scatter([p.coverage_distance for p in sel], [abs(p.error_meV) for p in sel], s=14,
+                   label=source)
     for p in held:
         ax.annotate(p.family, (p.coverage_distance, abs(p.error_meV)), fontsize=6)
-    ax.set_xlabel("distance to nearest training environment (standardised)")
+    ax.axvline(result.thresholds["covered_distance"], color="grey", ls=":", lw=1,
+               label="coverage limit")
+    ax.set_xscale("symlog", linthresh=0.1)
+    ax.set_xlabel("distance to nearest training environment (standardised RMS)")
     ax.set_ylabel("|mapping error| (meV/atom)")
     ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_xlim(0, 2 * max([1.0] + [p.coverage_distance for p in held]))
+    ax.set_ylim(0, 2 * max([1.0] + [abs(p.error_meV) for p in held]))
+    ax.legend(fontsize=7)
     return save_figure(fig, path)
 
 
 def audit_section(doc: Document, result: AuditResult, out_dir: Path, prefix: str = "") -> None:
     """Append the audit's tables and plots to `doc` (shared with `nnpcalc report`)."""
     doc.paragraph(f"Verdict: **{result.verdict}** — {result.explanation}.")
-    rows = [[f"total energy RMSE, {k}", v] for k, v in result.energy_rmse_meV_per_atom.items()]
-    rows += [[f"invariant-point RMSE, {k}" + (" (in the loss: repeats the training error)"
-                                              if k == "training" else ""), v]
-             for k, v in result.mapping_rmse_meV.items() if v == v]
-    rows.append(["held-out invariant points, RMSE / max", f"{result.held_out_mapping_rmse_meV:.3g}"
-                 f" / {result.held_out_mapping_max_meV:.3g}"])
+    doc.table(["total energy RMSE", "meV/atom"],
+              [[k, v] for k, v in result.energy_rmse_meV_per_atom.items()])
+    rows = []
+    for source, by_family in result.mapping_stats_meV.items():
+        note = " (in the loss: repeats the training error)" if source == "training" else ""
+        for family, st in by_family.items():
+            rows.append([source + note, family, st["n_points"], st["rmse_meV"],
+                         st["max_abs_meV"]])
+    doc.table(["invariant points", "family", "n", "RMSE (meV/atom)", "max abs error (meV/atom)"],
+              rows)
+    cov = result.held_out_by_coverage
+    limit = result.thresholds["covered_distance"]
+    doc.table(["held-out points", "n", "RMSE (meV/atom)", "max abs error (meV/atom)"], [
+        ["all", sum(c["n_points"] for c in cov.values()), result.held_out_mapping_rmse_meV,
+         result.held_out_mapping_max_meV],
+        *[[f"{k} (distance {'≤' if k == 'covered' else '>'} {limit:g})", c["n_points"],
+           c["rmse_meV"], c["max_abs_meV"]] for k, c in cov.items()]])
     near = result.near_invariant
-    rows.append([f"training atoms near a held-out invariant point ({near['n_atoms']}), RMSE",
-                 near["rmse_meV"]])
-    rows += [[f"hidden reference partition, {k}", v]
-             for k, v in result.hidden_partition_rmse_meV.items()]
-    doc.table(["quantity", "meV/atom"], rows)
-    doc.table(["family", "held-out mapping RMSE (meV/atom)"],
-              [[k, v] for k, v in result.mapping_rmse_meV_by_family.items()])
+    doc.paragraph(f"Training atoms outside invariant structures within distance "
+                  f"{near['radius']:g} of an invariant environment: {near['n_atoms']}; their "
+                  "E_i minus that point's reference (a physical mapping drifts only smoothly):")
+    doc.table(["nearest invariant point", "atoms", "mean distance", "RMSE (meV)"],
+              [[f, v["n_atoms"], v["mean_distance"], v["rmse_meV"]]
+               for f, v in near["by_family"].items()])
+    if result.hidden_partition_rmse_meV:
+        doc.table(["hidden reference partition", "E_i RMSE (meV)"],
+                  [[k, v] for k, v in result.hidden_partition_rmse_meV.items()])
     for name, plot, caption in (
         ("energy_vs_volume", plot_energy_vs_volume, "atomic energy vs volume per phase"),
-        ("family_errors", plot_family_errors, "held-out mapping error per family"),
+        ("family_errors", plot_family_errors, "mapping error per family and source"),
         ("coverage", plot_coverage, "mapping error vs distance from the training data"),
     ):
         path = plot(result, out_dir / f"{prefix}{name}.png")

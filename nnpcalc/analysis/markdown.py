@@ -47,7 +47,8 @@ class Document:
                 header, rows = data
                 out.append("| " + " | ".join(header) + " |")
                 out.append("|" + "---|" * len(header))
-                out.extend("| " + " | ".join(row) + " |" for row in rows)
+                out.extend("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |"
+                           for row in rows)
             else:
                 path, caption = data
                 shown = path.relative_to(base) if path.is_absolute() else path
