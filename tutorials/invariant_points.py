@@ -117,7 +117,7 @@ def assess(files, out: Path, name: str, config: dict) -> dict:
         "validation_energy_rmse_meV": summary["validation"].get("energy_rmse_meV"),
         "validation_forces_rmse_eVA": summary["validation"].get("forces_rmse_eVA"),
         "heldout_total_energy_rmse_meV": float(np.sqrt(np.mean(np.square(totals)))),
-        "heldout_atomic_vs_vertex_rmse_meV": rms(list(by_type.values())),
+        "heldout_atomic_vs_vertex_rmse_meV": rms([d for v in by_type.values() for d in v]),
         "heldout_atomic_vs_vertex_by_type_meV": {k: rms(v) for k, v in by_type.items()},
         "probe_invariant_rmse_meV": result.mapping_rmse_meV.get("probe"),
         "crystal_probe_rmse_meV": float(np.sqrt(np.mean(np.square(crystal_probes)))),
