@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from ase.build import bulk
@@ -225,3 +227,28 @@ def test_works_for_calculators_without_descriptors_or_predict(data, with_energie
     assert all(np.isfinite(p.coverage_distance) for p in result.points)
     # totals alone still audit invariant points (E_i = E/N there) but no atom off them
     assert (result.near_invariant["n_atoms"] > 0) == with_energies
+
+
+def test_cli_matches_the_library(data, si_model, tmp_path, capsys):
+    import ase.io
+
+    from nnpcalc.calculator import NNPCalculator
+    from nnpcalc.cli import main
+    from nnpcalc.models.model_file import save_model
+
+    training, probes = data
+    model_path = save_model(si_model, tmp_path / "model.pt")
+    for name, items in (("train", training[3:]), ("val", training[:3]), ("probes", probes)):
+        ase.io.write(tmp_path / f"{name}.extxyz", items)
+    assert main(["audit", str(model_path), "--data", str(tmp_path / "train.extxyz"),
+                 "--validation", str(tmp_path / "val.extxyz"),
+                 "--probes", str(tmp_path / "probes.extxyz"), "--isolated-energy", "Si=0.0",
+                 "--out", str(tmp_path / "out")]) == 0
+    written = json.loads((tmp_path / "out" / "audit.json").read_text())
+    direct = audit(NNPCalculator(model_path), training[3:], probes=probes,
+                   validation=training[:3], isolated_atom_energies={"Si": 0.0})
+    assert written["verdict"] == direct.verdict
+    assert written["held_out_mapping_rmse_meV"] == pytest.approx(
+        direct.held_out_mapping_rmse_meV, rel=1e-6)
+    assert set(written["mapping_stats_meV"]) == {"validation", "probe", "isolated"}
+    assert "report:" in capsys.readouterr().out

@@ -47,3 +47,32 @@ def test_calculators_without_energies_are_refused():
 
     with pytest.raises(ValueError, match="per-atom energies"):
         atomic_energies(TotalsOnly(), bulk("Si", "diamond", 5.43))
+
+
+def test_ensemble_spread_is_written_per_atom_and_per_shell(si_model, tmp_path):
+    import ase.io
+    from conftest import normalised_model
+
+    from nnpcalc.calculator import NNPCalculator
+    from nnpcalc.models.ensemble import Ensemble
+
+    other = normalised_model(["Si"], [bulk("Si", "diamond", 5.43, cubic=True)], seed=7)
+    ensemble = NNPCalculator(Ensemble([si_model, other]), dtype="float64")
+    cell = bulk("Si", "diamond", 5.43, cubic=True).repeat(2)
+    cell.rattle(0.05, seed=3)
+    decomposed = atomic_energies(ensemble, cell)
+    members = [NNPCalculator(m, dtype="float64").predict([cell])[0]["energies"]
+               for m in (si_model, other)]
+    # the ensemble's E_i is the members' mean; the population std of two is half the gap
+    assert decomposed.arrays["atomic_energy"] == pytest.approx(np.mean(members, 0), abs=1e-9)
+    assert decomposed.arrays["atomic_energy_std"] == pytest.approx(
+        np.abs(members[0] - members[1]) / 2, abs=1e-9)
+    profile = shell_profile(decomposed, 0, reference_eV=0.0)
+    assert sum(profile["shell_size"]) == len(cell)
+    assert profile["shell_std_eV"][0] == pytest.approx(decomposed.arrays["atomic_energy_std"][0])
+    ase.io.write(tmp_path / "d.extxyz", decomposed)
+    back = ase.io.read(tmp_path / "d.extxyz")
+    assert back.arrays["atomic_energy_std"] == pytest.approx(  # extxyz keeps 8 decimals
+        decomposed.arrays["atomic_energy_std"], abs=1e-8)
+    with pytest.raises(ValueError, match="atomic_energy"):
+        shell_profile(cell, 0, 0.0)

@@ -36,7 +36,13 @@ def shell_profile(atoms: Atoms, site: np.ndarray | int, reference_eV: float,
 
     `site` is an atom index or a Cartesian position (e.g. an empty vacancy site); `atoms` must
     carry `atomic_energy`. Shells are groups of atoms whose distances differ by < shell_width.
+    With `atomic_energy_std` (ensembles), `shell_std_eV` adds the per-atom stds in quadrature:
+    an estimate that ignores correlations between the atoms' errors, since the calculator
+    reports no per-member energies.
     """
+    if "atomic_energy" not in atoms.arrays:
+        raise ValueError("shell_profile needs atoms.arrays['atomic_energy'] "
+                         "(use atomic_energies(calc, atoms) first)")
     energies = atoms.arrays["atomic_energy"] - reference_eV
     centre = atoms.positions[site] if np.ndim(site) == 0 else np.asarray(site, dtype=float)
     probe = atoms + Atoms("X", positions=[centre])
