@@ -2,10 +2,13 @@
 
     /usr/bin/python3 gpaw_worker.py job.json
 
-job.json: {"structure": <extxyz path>, "settings": {...}, "result": <json path>, "txt": <log>}.
+job.json: {"structure": <extxyz path>, "settings": {...}, "result": <json path>, "txt": <log>,
+optional "relax": {"fmax": eV/Å, "steps": n, "trajectory": <path>}}.
 Only ase, gpaw, numpy and json are imported here, so the project's venv never needs GPAW.
 Writes energy (eV), forces (eV/Å), stress (eV/Å^3, ASE convention; periodic cells only) and
-provenance to the result file.
+provenance to the result file. A relaxation runs in this one process so GPAW reuses its wave
+functions between steps (a subprocess per step would restart every SCF from scratch), and it
+resumes from the last frame of its trajectory after a kill.
 """
 
 import json
@@ -54,6 +57,26 @@ def calculator(atoms, settings, txt):
     return calc, provenance
 
 
+def relax(atoms, fmax, steps, trajectory):
+    """BFGS on the positions, continuing from the trajectory's last frame if there is one."""
+    import os
+
+    from ase.io.trajectory import Trajectory
+    from ase.optimize import BFGS
+
+    done = 0
+    if os.path.exists(trajectory) and os.path.getsize(trajectory) > 0:
+        frames = ase.io.read(trajectory, ":")
+        atoms.positions = frames[-1].positions
+        done = len(frames)
+    with Trajectory(trajectory, "a", atoms) as traj:
+        opt = BFGS(atoms, logfile=None)
+        opt.attach(traj)
+        converged = bool(opt.run(fmax=fmax, steps=max(steps - done, 0)))
+    return {"positions": atoms.positions.tolist(), "converged": converged,
+            "steps": done + opt.nsteps}
+
+
 def main(job_path):
     job = json.load(open(job_path))
     atoms = ase.io.read(job["structure"])
@@ -62,8 +85,8 @@ def main(job_path):
     calc, provenance = calculator(atoms, job["settings"], job["txt"])
     atoms.calc = calc
     start = time.time()
-    result = {"energy": float(atoms.get_potential_energy()),
-              "forces": atoms.get_forces().tolist()}
+    result = relax(atoms, **job["relax"]) if job.get("relax") else {}
+    result.update(energy=float(atoms.get_potential_energy()), forces=atoms.get_forces().tolist())
     if atoms.info.get("want_stress", True):
         result["stress"] = atoms.get_stress().tolist()
     if calc.get_number_of_spins() == 2:

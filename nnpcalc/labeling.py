@@ -54,13 +54,18 @@ def _append(atoms: Atoms, out_path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def run_gpaw(atoms: Atoms, settings: dict, timeout_s: float = 7200) -> dict:
-    """One GPAW calculation in a subprocess; returns energy, forces, stress, provenance."""
+def run_gpaw(atoms: Atoms, settings: dict, timeout_s: float = 7200,
+             relax: dict | None = None) -> dict:
+    """One GPAW calculation in a subprocess; returns energy, forces, stress, provenance.
+    With `relax` = {"fmax", "steps", "trajectory"} the worker relaxes the positions in one
+    process (resumable from the trajectory) and also returns positions, converged, steps."""
     with tempfile.TemporaryDirectory(prefix="nnpcalc_gpaw_") as tmp:
         structure, result = Path(tmp) / "in.extxyz", Path(tmp) / "out.json"
         ase.io.write(structure, atoms, format="extxyz")
         job = {"structure": str(structure), "settings": settings, "result": str(result),
                "txt": str(Path(tmp) / "gpaw.txt")}
+        if relax:
+            job["relax"] = {**relax, "trajectory": str(Path(relax["trajectory"]).resolve())}
         (Path(tmp) / "job.json").write_text(json.dumps(job))
         env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": ""}
         proc = subprocess.run([GPAW_PYTHON, str(WORKER), str(Path(tmp) / "job.json")],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import ase.io
+import numpy as np
 import pytest
 from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.emt import EMT
@@ -81,3 +82,35 @@ def test_label_command_with_emt(tmp_path):
     assert cli_main(["label", str(src), "--calculator", "emt", "--out", str(out)]) == 0
     assert cli_main(["label", str(src), "--calculator", "emt", "--out", str(out)]) == 0
     assert len(ase.io.read(out, ":")) == 2  # second run skipped both
+
+
+def _gpaw_available() -> bool:
+    import subprocess
+
+    try:
+        return subprocess.run(["/usr/bin/python3", "-c", "import gpaw"], capture_output=True,
+                              timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.gpaw
+@pytest.mark.skipif(not _gpaw_available(), reason="GPAW is absent from /usr/bin/python3")
+def test_gpaw_relaxation_resumes_from_its_trajectory(tmp_path):
+    from ase.build import bulk
+
+    from nnpcalc.labeling import run_gpaw
+
+    cheap = {"pw_cutoff_eV": 200, "kpoint_density": 1.5, "smearing_eV": 0.1,
+             "kpoint_gamma": True}
+    cell = bulk("Si", "diamond", 5.47)
+    cell.positions[0] += [0.08, 0.03, 0.0]
+    traj = tmp_path / "relax.traj"
+    first = run_gpaw(cell, cheap, relax={"fmax": 0.01, "steps": 1, "trajectory": traj})
+    assert not first["converged"] and first["steps"] == 1
+    second = run_gpaw(cell, cheap, relax={"fmax": 0.01, "steps": 30, "trajectory": traj})
+    assert second["converged"] and second["steps"] > 1 and second["energy"] < first["energy"]
+    relaxed = cell.copy()
+    relaxed.positions = second["positions"]
+    assert relaxed.get_distance(0, 1, mic=True) == pytest.approx(np.sqrt(3) / 4 * 5.47,
+                                                                 abs=0.01)  # back to the bond
