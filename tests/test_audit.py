@@ -121,8 +121,9 @@ def test_hidden_mis_mapping_at_probes_is_flagged_ad_hoc(data):
 
 def test_hidden_mis_mapping_per_source_family_and_coverage(data):
     training, probes = data
-    validation = [crystal("fcc", volume_per_atom=14.5)]
-    labelled(validation)
+    rattled_fcc = crystal("fcc", volume_per_atom=14.5).repeat(2)
+    rattled_fcc.rattle(0.05, seed=5)
+    validation = labelled([crystal("fcc", volume_per_atom=14.5), rattled_fcc])
     result = audit(ShiftedSW(), training, probes=probes, validation=validation)
     stats = result.mapping_stats_meV
     assert stats["training"]["all"]["max_abs_meV"] == pytest.approx(0.0, abs=1e-6)
@@ -130,10 +131,16 @@ def test_hidden_mis_mapping_per_source_family_and_coverage(data):
         {"rmse_meV": 1000 * DELTA, "max_abs_meV": 1000 * DELTA, "n_points": 1})
     assert stats["probe"]["bcc"]["max_abs_meV"] == pytest.approx(1000 * DELTA)
     assert stats["probe"]["dimer"]["n_points"] == 3
-    # an fcc validation crystal is an invariant point: its total error IS its mapping error,
-    # so it also spoils the fit (RMSE over one structure = DELTA)
+    # both validation cells are off by DELTA per atom (every fcc atom has 12 neighbours < 2.9 Å)
     assert result.energy_rmse_meV_per_atom["validation"] == pytest.approx(1000 * DELTA)
+    # the perfect fcc cell is an invariant point: its error counts on the mapping side only;
+    # the rattled one is a general structure, so it spoils the fit
+    assert result.fit_energy_rmse_meV_per_atom["validation_non_invariant"] == pytest.approx(
+        1000 * DELTA)
     assert result.verdict == "poor fit"
+    only_crystal = audit(ShiftedSW(), training, probes=probes, validation=validation[:1])
+    assert "validation_non_invariant" not in only_crystal.fit_energy_rmse_meV_per_atom
+    assert only_crystal.verdict == "ad hoc mapping"
     # diamond probes interpolate between training volumes: covered, and exact there
     covered = result.held_out_by_coverage["covered"]
     assert covered["n_points"] >= 2 and covered["max_abs_meV"] == pytest.approx(0, abs=1e-6)

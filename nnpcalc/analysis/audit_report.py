@@ -86,7 +86,9 @@ def audit_section(doc: Document, result: AuditResult, out_dir: Path, prefix: str
     """Append the audit's tables and plots to `doc` (shared with `nnpcalc report`)."""
     doc.paragraph(f"Verdict: **{result.verdict}** — {result.explanation}.")
     doc.table(["total energy RMSE", "meV/atom"],
-              [[k, v] for k, v in result.energy_rmse_meV_per_atom.items()])
+              [[k, v] for k, v in result.energy_rmse_meV_per_atom.items()]
+              + [[f"{k} (the fit judged by the verdict)", v]
+                 for k, v in result.fit_energy_rmse_meV_per_atom.items()])
     rows = []
     for source, by_family in result.mapping_stats_meV.items():
         note = " (in the loss: repeats the training error)" if source == "training" else ""
