@@ -8,8 +8,13 @@ the isolated atom) that carry the signal — and checks how far each invariant p
 training environments in feature space (coverage), and how training atoms whose environment is
 close to an invariant point deviate from its reference energy.
 
-Default thresholds (meV/atom): total energy fits "well" below 10; a held-out invariant-point
-error above 20 with a good fit is flagged "ad hoc mapping"; below 10 the mapping is "physical".
+Verdict (thresholds in AuditThresholds, defaults in meV/atom): the fit — total-energy RMSE on
+the training structures and on the validation structures that are not invariant points — is
+good below 10; then a held-out invariant-point RMSE above 20 is an "ad hoc mapping", below 10
+"physical", in between "uncertain"; a bad fit is a "poor fit"; no held-out invariant point
+leaves it "undetermined". Held-out points farther than `covered_distance` from every training
+environment are reported apart: their error may be extrapolation rather than mapping. Feature
+distances depend on the descriptor; `coverage_spacing` in the result gives their scale.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ class AuditResult:
     held_out_mapping_rmse_meV: float
     held_out_mapping_max_meV: float
     held_out_by_coverage: dict  # covered / extrapolated -> rmse_meV, n_points
+    coverage_spacing: float  # median training-to-other-training-structure distance
     mapping_rmse_meV_by_family: dict  # held-out points only
     near_invariant: dict
     points: list[PointResult] = field(default_factory=list)
@@ -131,9 +137,11 @@ class _FeatureSpace:
 
     def __init__(self, features: list[np.ndarray], symbols: list[np.ndarray]):
         g, s = np.concatenate(features), np.concatenate(symbols)
-        self.stats, self.train = {}, {}
+        owner = np.repeat(np.arange(len(features)), [len(f) for f in features])
+        self.stats, self.train, self.owner = {}, {}, {}
         for element in np.unique(s):
             x = g[s == element]
+            self.owner[element] = owner[s == element]
             std = x.std(0)
             # a feature (nearly) constant over the training set would turn any change into
             # an astronomical distance: floor each std at a tenth of the typical one
@@ -156,6 +164,19 @@ class _FeatureSpace:
             rows = symbols == element
             out[rows] = _nearest(x[rows], train)[0]
         return out
+
+    def spacing(self, max_atoms: int = 500, seed: int = 0) -> float:
+        """Median distance from a training environment to the nearest one in *another*
+        training structure: the scale that says what "near" means for this descriptor."""
+        rng = np.random.default_rng(seed)
+        distances = []
+        for element, train in self.train.items():
+            picks = rng.permutation(len(train))[:max_atoms]
+            for k in picks:
+                others = self.owner[element] != self.owner[element][k]
+                distances.append(_nearest(train[k:k + 1], train[others])[0][0])
+        finite = np.asarray(distances)[np.isfinite(distances)]
+        return float(np.median(finite)) if finite.size else float("nan")
 
 
 def _rms(values) -> float:
@@ -256,7 +277,7 @@ def audit(calc, training: Sequence[Atoms], probes: Sequence[Atoms] | None = None
         mapping_rmse_meV={s: v["all"]["rmse_meV"] for s, v in stats.items()},
         mapping_stats_meV=stats, held_out_mapping_rmse_meV=_rms(held_errors),
         held_out_mapping_max_meV=_stats(held_errors)["max_abs_meV"],
-        held_out_by_coverage=by_coverage,
+        held_out_by_coverage=by_coverage, coverage_spacing=space.spacing(),
         mapping_rmse_meV_by_family={f: _rms([p.error_meV for p in held if p.family == f])
                                     for f in sorted({p.family for p in held})},
         near_invariant=near, points=points,

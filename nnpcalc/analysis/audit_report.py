@@ -104,6 +104,9 @@ def audit_section(doc: Document, result: AuditResult, out_dir: Path, prefix: str
          result.held_out_mapping_max_meV],
         *[[f"{k} (distance {'≤' if k == 'covered' else '>'} {limit:g})", c["n_points"],
            c["rmse_meV"], c["max_abs_meV"]] for k, c in cov.items()]])
+    doc.paragraph(f"Distances are RMS over per-element standardised features; for scale, a "
+                  "training environment's median distance to the nearest one in another "
+                  f"training structure is {result.coverage_spacing:.3g}.")
     near = result.near_invariant
     doc.paragraph(f"Training atoms outside invariant structures within distance "
                   f"{near['radius']:g} of an invariant environment: {near['n_atoms']}; their "
