@@ -237,7 +237,9 @@ def audit(calc, training: Sequence[Atoms], probes: Sequence[Atoms] | None = None
     for source, items in groups.items():
         found = find_invariant_points(items, labels[source], cutoff, isolated_atom_energies)
         chosen = [items[p.index] for p in found]
-        for p, atoms, g in zip(found, chosen, _descriptors(calc, chosen, cutoff), strict=True):
+        features = ([train_features[p.index] for p in found] if source == "training"
+                    else _descriptors(calc, chosen, cutoff))
+        for p, atoms, g in zip(found, chosen, features, strict=True):
             pred = predictions[source][p.index]
             element = np.array(atoms.get_chemical_symbols())
             x = space.standardise(g, element)
@@ -269,8 +271,8 @@ def audit(calc, training: Sequence[Atoms], probes: Sequence[Atoms] | None = None
     near = _near_invariant(groups["training"], predictions["training"], space, train_features,
                            invariant["training"], centres, thresholds.near_distance)
     fit = _fit_errors(errors, invariant)
-    verdict, explanation = _verdict(fit, [p.error_meV for p in held], by_coverage, thresholds)
     held_errors = [p.error_meV for p in held]
+    verdict, explanation = _verdict(fit, held_errors, by_coverage, thresholds)
     return AuditResult(
         verdict=verdict, explanation=explanation, thresholds=asdict(thresholds),
         energy_rmse_meV_per_atom=energy_rmse, fit_energy_rmse_meV_per_atom=fit,
