@@ -49,19 +49,25 @@ def datasets(out: Path, quick: bool) -> dict[str, Path]:
     if all(p.exists() for p in files.values()):
         return files
     k = (lambda m: 1) if quick else (lambda m: m)  # noqa: E731
+    size = (1, 1, 1) if quick else (2, 2, 2)  # 8- instead of 64-atom MD cells for CI
+
+    def md(kind, n, seed):
+        return snapshots(kind, k(n), seed=seed, size=size)
+
+    def cells(n, seed, kinds=None):
+        out = defects(n=k(n), seed=seed, surface_layers=8)  # 32-atom slabs, as measured
+        return [a for a in out if kinds is None or a.info["config_type"] in kinds]
+
+    surfaces_and_vacancy = ("vacancy", "surface_100", "surface_111")
     sets = {
         "diverse": crystals(volume_factors=(0.92, 0.96, 1.0, 1.04, 1.08), n_strained=k(2))
-        + rattled_diamond(k(12)) + snapshots("liquid", k(8), seed=1)
-        + snapshots("amorphous", k(6), seed=2) + snapshots("hot_crystal", k(6), seed=3)
-        + defects(n=k(2), seed=4),
-        "liquid": snapshots("liquid", k(24), seed=11),
-        "liquid_val": snapshots("liquid", k(4), seed=12),
-        "partial": snapshots("liquid", k(8), seed=21) + snapshots("hot_crystal", k(8), seed=22)
-        + [a for a in defects(n=k(3), seed=23)
-           if a.info["config_type"] in ("vacancy", "surface_100", "surface_111")],
-        "heldout": [a for a in defects(n=k(2), seed=31)
-                    if a.info["config_type"] in ("vacancy", "surface_100", "surface_111")]
-        + snapshots("amorphous", k(3), seed=32),
+        + rattled_diamond(k(12)) + md("liquid", 8, 1) + md("amorphous", 6, 2)
+        + md("hot_crystal", 6, 3) + cells(2, 4),
+        "liquid": md("liquid", 24, 11),
+        "liquid_val": md("liquid", 4, 12),
+        "partial": md("liquid", 8, 21) + md("hot_crystal", 8, 22)
+        + cells(3, 23, surfaces_and_vacancy),
+        "heldout": cells(2, 31, surfaces_and_vacancy) + md("amorphous", 3, 32),
         # held-out invariant points at volumes between the training ones
         "probes": probe_families("Si", volume_factors=(0.94, 0.98, 1.02, 1.06)),
         "monitor_probes": probe_families("Si", volume_factors=(0.95, 1.05),
