@@ -16,6 +16,7 @@ from nnpcalc.teachers import SWCalculator
 def test_every_probe_phase_is_a_single_orbit_crystal(phase):
     info = classify(crystal(phase).repeat(2), cutoff=6.0)
     assert info.is_invariant and info.kind == "single_orbit_crystal", info.reason
+    assert info.reference_rule == "E_i = E/N"
 
 
 def test_strained_crystal_stays_invariant_when_the_orbit_stays_single():
@@ -45,7 +46,8 @@ def test_two_species_are_not_pinned_even_with_one_orbit_each():
 
 
 def test_isolated_atom_and_dimers():
-    assert classify(Atoms("Si", positions=[[0, 0, 0]]), 6.0).kind == "isolated_atom"
+    atom = classify(Atoms("Si", positions=[[0, 0, 0]]), 6.0)
+    assert atom.kind == "isolated_atom" and "isolated-atom energy" in atom.reference_rule
     far = Atoms("Si2", positions=[[0, 0, 0], [7.0, 0, 0]])
     assert classify(far, 6.0).kind == "isolated_atom"
     assert classify(Atoms("Si2", positions=[[0, 0, 0], [2.3, 0, 0]]), 6.0).kind == \
@@ -82,7 +84,11 @@ def test_symmetric_clusters_are_found_in_any_orientation(seed):
     pyramid = Atoms("Si5", positions=[[1.2, 1.2, 0], [1.2, -1.2, 0], [-1.2, 1.2, 0],
                                       [-1.2, -1.2, 0], [0, 0, 1.9]])
     linear = Atoms("Si3", positions=[[0, 0, 0], [2.3, 0, 0], [4.6, 0, 0]])
-    for cluster in (isosceles, pyramid, linear):
+    # S4 images of two general points: point group S4 alone, whose proper part (C2) would
+    # split each 4-atom orbit in two
+    s4 = Atoms("Si8", positions=[p for x, y, z in ((1.6, 0.5, 0.7), (0.4, 2.1, -1.2))
+                                 for p in ([x, y, z], [y, -x, -z], [-x, -y, z], [-y, x, -z])])
+    for cluster in (isosceles, pyramid, linear, s4):
         info = classify(_randomly_placed(cluster, seed), 6.0)
         assert not info.is_invariant and info.reason == "2 point-group orbits for Si"
 

@@ -32,6 +32,13 @@ class InvariantInfo:
     kind: str | None  # isolated_atom | single_orbit_crystal | symmetric_cluster | None
     reason: str
 
+    @property
+    def reference_rule(self) -> str | None:
+        """How the reference atomic energy follows from the data at this point."""
+        if self.kind == "isolated_atom":
+            return "E_i = isolated-atom energy of the element"
+        return "E_i = E/N" if self.is_invariant else None
+
 
 def symmetry_dataset(atoms: Atoms, symprec: float = 1e-3):
     cell = (np.asarray(atoms.cell[:]), atoms.get_scaled_positions(), atoms.numbers)
