@@ -15,7 +15,8 @@ SOURCE_MARKERS = {"training": "x", "validation": "s", "probe": "o"}
 
 
 def plot_energy_vs_volume(result: AuditResult, path: Path) -> Path:
-    """Atomic energy against volume, one panel per phase: model (markers) vs reference (line)."""
+    """Atomic energy against volume, one panel per phase: model vs reference (bars), point by
+    point (strained cells share a volume, so no line is drawn through them)."""
     families = sorted({p.family for p in result.points if p.volume_A3_per_atom})
     ncols = min(3, max(len(families), 1))
     nrows = max(1, -(-len(families) // ncols))
@@ -24,7 +25,7 @@ def plot_energy_vs_volume(result: AuditResult, path: Path) -> Path:
         pts = sorted((p for p in result.points if p.family == family and p.volume_A3_per_atom),
                      key=lambda p: p.volume_A3_per_atom)
         ax.plot([p.volume_A3_per_atom for p in pts], [p.reference_eV_per_atom for p in pts],
-                "k-", lw=1, label="reference E/N")
+                "k_", ms=9, label="reference E/N")
         for source, marker in SOURCE_MARKERS.items():
             sel = [p for p in pts if p.source == source]
             if sel:
