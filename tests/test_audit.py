@@ -259,3 +259,19 @@ def test_cli_matches_the_library(data, si_model, tmp_path, capsys):
         direct.held_out_mapping_rmse_meV, rel=1e-6)
     assert set(written["mapping_stats_meV"]) == {"validation", "probe", "isolated"}
     assert "report:" in capsys.readouterr().out
+
+
+def test_two_legitimate_partitions_agree_at_invariant_points_only(data):
+    """SW's LAMMPS partition (3-body term on the vertex's neighbours) against vertex labels:
+    same totals, same E/N at every invariant point, different atomic energies elsewhere."""
+    training, probes = data
+    result = audit(SWCalculator(partition="lammps"), training, probes=probes,
+                   isolated_atom_energies={"Si": 0.0})
+    assert result.verdict == "physical"
+    assert result.held_out_mapping_max_meV == pytest.approx(0.0, abs=1e-6)
+    rattled = [a for a in training if "config_type" not in a.info]
+    res = SWCalculator().predict(rattled)
+    gap = np.concatenate([r["energies_lammps"] - r["energies_vertex"] for r in res])
+    assert result.hidden_partition_rmse_meV["training/all"] == pytest.approx(
+        1000 * np.sqrt(np.mean(gap**2)), rel=1e-9)
+    assert result.hidden_partition_rmse_meV["training/all"] > 5.0
