@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import json
 
-from ase.build import bulk
 from common import DATA, setup
 
 from nnpcalc.analysis.decomposition import plot_shell_profile
-from nnpcalc.analysis.defects import plot_convergence, point_defect, size_convergence
-from nnpcalc.sampling import vacancy
+from nnpcalc.analysis.defects import plot_convergence, primitive_cell_vacancy, size_convergence
 
 
 def main() -> None:
@@ -38,9 +36,7 @@ def main() -> None:
     dft = json.loads(baselines.read_text()) if baselines.is_file() else {}
     reference = {}
     if dft.get("vacancy_formation_eV") is not None:
-        perfect = bulk("Si", "diamond", a0).repeat(2)  # the 16-site cell of the DFT baseline
-        same_cell = point_defect(calc, perfect, vacancy(perfect, 0), perfect.positions[0],
-                                 kind="vacancy", decompose=False)
+        same_cell = primitive_cell_vacancy(calc, a0)  # the 16-site cell of the DFT baseline
         results["vs_dft_vacancy_16_sites"] = {"model": same_cell["formation_energy_eV"],
                                               "dft": dft["vacancy_formation_eV"]}
         reference[f"PBE, {dft.get('vacancy_cell_atoms', 15)} atoms"] = dft["vacancy_formation_eV"]

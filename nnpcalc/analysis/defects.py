@@ -200,3 +200,17 @@ def plot_convergence(series: dict[str, list[dict]], path, reference: dict | None
     ax.set_xlim(left=0)
     ax.legend(fontsize=8)
     return save_figure(fig, path)
+
+
+def primitive_cell_vacancy(calc, a0: float, repeat: int = 2, symbol: str = "Si") -> dict:
+    """Vacancy in a repeat³ supercell of the 2-atom primitive cell (16 sites for repeat=2):
+    the cell the DFT baseline affords, for like-for-like comparisons with it."""
+    from ase.build import bulk
+
+    perfect = bulk(symbol, "diamond", a0).repeat(repeat)
+    defect = perfect.copy()
+    del defect[0]
+    result = point_defect(calc, perfect, defect, perfect.positions[0], kind="vacancy",
+                          decompose=False)
+    result.pop("relaxed_atoms", None)
+    return result
