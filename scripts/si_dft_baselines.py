@@ -92,8 +92,12 @@ def main() -> None:
     results = load()
     results["literature_pbe"] = LITERATURE_PBE
     results["settings"] = settings
-    results["provenance"] = {"code": "GPAW 22.8 (Debian), PBE, plane waves", "script":
-                             "scripts/si_dft_baselines.py"}
+    results["provenance"] = {
+        "code": "GPAW 22.8 (Debian), PBE, plane waves", "script": "scripts/si_dft_baselines.py",
+        "energy_reference": "GPAW: relative to its non-spin-polarised reference atoms",
+        "isolated_atom": "spin-polarised Hund triplet (2 μB), Γ point, 11 Å box",
+        "kpoints": "shipped shifted mesh for EOS and elastic constants; Γ-centred (same "
+                   "density) for phonons and the vacancy"}
     step(results, "eos", lambda: equation_of_state(calc, bulk("Si", "diamond", 5.47),
                                                    max_strain=0.03, n=7), "eos" in wanted)
     a0 = (results["eos"]["V0_A3"] * 4) ** (1 / 3)
