@@ -43,7 +43,8 @@ def property_table(calc, dft: dict, out_dir: Path, doc: Document, quick: bool) -
     res["phonons"] = {k: ph[k] for k in ("gamma_frequencies_THz", "gamma_optical_THz",
                                          "n_imaginary_band_points", "min_frequency_THz")}
     bands = {"model": ph}
-    dft_yaml = Path(dft.get("_dir", ".")) / dft.get("phonopy", {}).get("file", "missing")
+    phonopy_entry = dft.get("phonopy_gamma_centred") or dft.get("phonopy") or {}
+    dft_yaml = Path(dft.get("_dir", ".")) / phonopy_entry.get("file", "missing")
     if dft_yaml.is_file():
         import phonopy
 
