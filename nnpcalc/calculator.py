@@ -102,8 +102,8 @@ class NNPCalculator(Calculator):
             result.extend(g[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True))
         return result
 
-    @staticmethod
-    def _split(out: dict[str, torch.Tensor], batch) -> list[dict]:
+    def _split(self, out: dict[str, torch.Tensor], batch) -> list[dict]:
+        """One result dict per structure of the batch (subclasses add properties here)."""
         bounds = np.cumsum([0, *batch.n_atoms.tolist()])
         arrays = {k: v.detach().cpu().double().numpy() for k, v in out.items()}
         if "stress" in out:

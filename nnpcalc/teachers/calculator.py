@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import torch
-from ase import Atoms
 
-from nnpcalc.batch import chunks_by_atoms
 from nnpcalc.calculator import NNPCalculator
-from nnpcalc.models.potential import evaluate
 from nnpcalc.teachers.stillinger_weber import StillingerWeber, SWParameters
 
 
@@ -33,22 +28,15 @@ class SWCalculator(NNPCalculator):
         self._other = StillingerWeber(params, other).to(device=self.device, dtype=self.dtype)
         self.partition = partition
 
-    def predict(self, structures: Sequence[Atoms], forces: bool = True,
-                stress: bool = True) -> list[dict]:
-        """As `NNPCalculator.predict`, plus both partitions from the same neighbour list."""
-        if isinstance(structures, Atoms):
-            raise TypeError("predict takes a list of Atoms; use the calculator for one structure")
-        results: list[dict] = []
-        for chunk in chunks_by_atoms(structures, self.max_atoms):
-            batch = self._batch([structures[k] for k in chunk], first=chunk.start)
-            out = evaluate(self.model, batch, forces=forces, stress=stress)
-            with torch.no_grad():
-                vectors = batch.edge_vectors(batch.positions, batch.cell)
-                other = self._other(batch.species, batch.edge_i, batch.edge_j, vectors)
-            other = other.cpu().double().numpy()
-            bounds = np.cumsum([0, *batch.n_atoms.tolist()])
-            for res, a, b in zip(self._split(out, batch), bounds[:-1], bounds[1:], strict=True):
-                res[f"energies_{self.partition}"] = res["energies"].copy()
-                res[f"energies_{self._other.partition}"] = other[a:b].copy()
-                results.append(res)
+    def _split(self, out: dict[str, torch.Tensor], batch) -> list[dict]:
+        """Per-structure results plus both partitions, from the batch's own neighbour list."""
+        with torch.no_grad():
+            vectors = batch.edge_vectors(batch.positions, batch.cell)
+            other = self._other(batch.species, batch.edge_i, batch.edge_j, vectors)
+        other = other.cpu().double().numpy()
+        bounds = np.cumsum([0, *batch.n_atoms.tolist()])
+        results = super()._split(out, batch)
+        for res, a, b in zip(results, bounds[:-1], bounds[1:], strict=True):
+            res[f"energies_{self.partition}"] = res["energies"].copy()
+            res[f"energies_{self._other.partition}"] = other[a:b].copy()
         return results
