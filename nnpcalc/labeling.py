@@ -30,6 +30,15 @@ WORKER = Path(__file__).with_name("gpaw_worker.py")
 GPAW_REQUIRED = {"pw_cutoff_eV", "kpoint_density", "smearing_eV"}
 
 
+def gpaw_available() -> bool:
+    """True when Debian's python can import GPAW (the labelling subprocess needs it)."""
+    try:
+        return subprocess.run([GPAW_PYTHON, "-c", "import gpaw"], capture_output=True,
+                              timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
 def structure_hash(atoms: Atoms, settings: dict) -> str:
     """Stable id of (geometry, settings): positions rounded to 1e-6 Å."""
     h = hashlib.sha1()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import ase.io
@@ -11,15 +10,9 @@ import numpy as np
 import pytest
 import yaml
 
+from nnpcalc.labeling import gpaw_available
+
 DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-def gpaw_available() -> bool:
-    try:
-        return subprocess.run(["/usr/bin/python3", "-c", "import gpaw"], capture_output=True,
-                              timeout=60).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
 
 
 @pytest.fixture(scope="module")

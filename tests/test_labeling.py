@@ -12,7 +12,7 @@ from ase.calculators.emt import EMT
 from ase.calculators.lj import LennardJones
 
 from nnpcalc.cli import main as cli_main
-from nnpcalc.labeling import label, structure_hash
+from nnpcalc.labeling import gpaw_available, label, structure_hash
 from nnpcalc.sampling import diamond_supercell, dimer, rattled, vacancy
 
 
@@ -84,18 +84,8 @@ def test_label_command_with_emt(tmp_path):
     assert len(ase.io.read(out, ":")) == 2  # second run skipped both
 
 
-def _gpaw_available() -> bool:
-    import subprocess
-
-    try:
-        return subprocess.run(["/usr/bin/python3", "-c", "import gpaw"], capture_output=True,
-                              timeout=60).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
 @pytest.mark.gpaw
-@pytest.mark.skipif(not _gpaw_available(), reason="GPAW is absent from /usr/bin/python3")
+@pytest.mark.skipif(not gpaw_available(), reason="GPAW is absent from /usr/bin/python3")
 def test_gpaw_relaxation_resumes_from_its_trajectory(tmp_path):
     from ase.build import bulk
 
