@@ -12,6 +12,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -51,9 +52,11 @@ def structure_hash(atoms: Atoms, settings: dict) -> str:
 
 
 def done_hashes(out_path: Path) -> set[str]:
-    if not out_path.exists() or out_path.stat().st_size == 0:
+    """Hashes already labelled, read from the text: the extxyz reader would turn an all-digit
+    hash into an int (or float) that never equals the string again, so it would be relabelled."""
+    if not out_path.exists():
         return set()
-    return {a.info.get("label_hash") for a in ase.io.read(out_path, ":")}
+    return set(re.findall(r"\blabel_hash=([0-9a-f]+)\b", out_path.read_text()))
 
 
 def _append(atoms: Atoms, out_path: Path) -> None:
@@ -64,15 +67,16 @@ def _append(atoms: Atoms, out_path: Path) -> None:
 
 
 def run_gpaw(atoms: Atoms, settings: dict, timeout_s: float = 7200,
-             relax: dict | None = None) -> dict:
+             relax: dict | None = None, txt: str | Path | None = None) -> dict:
     """One GPAW calculation in a subprocess; returns energy, forces, stress, provenance.
     With `relax` = {"fmax", "steps", "trajectory"} the worker relaxes the positions in one
-    process (resumable from the trajectory) and also returns positions, converged, steps."""
+    process (resumable from the trajectory) and also returns positions, converged, steps.
+    `txt` keeps GPAW's own log (SCF iterations) where long runs can be watched."""
     with tempfile.TemporaryDirectory(prefix="nnpcalc_gpaw_") as tmp:
         structure, result = Path(tmp) / "in.extxyz", Path(tmp) / "out.json"
         ase.io.write(structure, atoms, format="extxyz")
         job = {"structure": str(structure), "settings": settings, "result": str(result),
-               "txt": str(Path(tmp) / "gpaw.txt")}
+               "txt": str(Path(txt).resolve() if txt else Path(tmp) / "gpaw.txt")}
         if relax:
             job["relax"] = {**relax, "trajectory": str(Path(relax["trajectory"]).resolve())}
         (Path(tmp) / "job.json").write_text(json.dumps(job))

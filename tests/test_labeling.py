@@ -49,6 +49,21 @@ def test_labelling_resumes_records_failures_and_provenance(tmp_path):
         assert atoms.get_stress() == pytest.approx(lj.get_stress(source))
 
 
+@pytest.mark.parametrize("digits", ["1684154152028947", "12e4567890123456"])
+def test_rerun_skips_hashes_that_extxyz_reads_as_numbers(tmp_path, monkeypatch, digits):
+    """A hash of only digits (or digits around one 'e') was read back as a number, never
+    matched, and the structure was labelled again on every rerun (found in the Si data)."""
+    import nnpcalc.labeling as labeling
+
+    monkeypatch.setattr(labeling, "structure_hash", lambda atoms, settings: digits)
+    out = tmp_path / "labelled.extxyz"
+    calc = LennardJones(sigma=2.0, epsilon=0.5, rc=4.5)
+    assert label([diamond_supercell()], calc, {}, out, progress=False)["labelled"] == 1
+    again = label([diamond_supercell()], calc, {}, out, progress=False)
+    assert again == {"done_before": 1, "labelled": 0, "failed": 0}
+    assert len(ase.io.read(out, ":")) == 1
+
+
 def test_hash_depends_on_geometry_and_settings():
     cell = diamond_supercell()
     moved = cell.copy()
