@@ -99,9 +99,11 @@ def diamond_supercell(symbol: str = "Si", a0: float = 5.43, size: int = 1) -> At
     return _tag(bulk(symbol, "diamond", a=a0, cubic=True).repeat(size), "crystal_diamond")
 
 
-def interstitial(kind: str, symbol: str = "Si", a0: float = 5.43, size: int = 1) -> Atoms:
-    """Self-interstitial in a diamond supercell: tetrahedral, hexagonal or split <110>."""
-    atoms = diamond_supercell(symbol, a0, size)
+def interstitial(kind: str, symbol: str = "Si", a0: float = 5.43, size: int = 1,
+                 repeat: tuple[int, int, int] = (1, 1, 1)) -> Atoms:
+    """Self-interstitial in a diamond supercell (`size`³ conventional cells, further repeated
+    by `repeat` for non-cubic cells such as 2x1x1): tetrahedral, hexagonal or split <110>."""
+    atoms = diamond_supercell(symbol, a0, size).repeat(repeat)
     q = a0 / 4
     if kind == "tetrahedral":
         atoms.append(symbol)

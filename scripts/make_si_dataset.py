@@ -84,7 +84,7 @@ def tier2() -> list[Atoms]:
     for k in range(4):
         out.append(s.rattled(s.vacancy(big, index=k), stdev=0.05 + 0.03 * k, seed=200 + k))
     for kind in ("tetrahedral", "hexagonal", "split110"):
-        inter = s.interstitial(kind, "Si", A0, 1).repeat((2, 1, 1))[:17]
+        inter = s.interstitial(kind, "Si", A0, 1, repeat=(2, 1, 1))  # 16 sites + 1
         out.append(s.rattled(inter, stdev=0.04, seed=300))
     return out
 
@@ -104,6 +104,75 @@ def tier3(calc) -> list[Atoms]:
     return out
 
 
+def trimer(distance: float, angle_deg: float, box: float = 11.0) -> Atoms:
+    """Si3 with two bonds of `distance` at `angle_deg`, centred in a vacuum box."""
+    a = np.radians(angle_deg)
+    positions = [[0, 0, 0], [distance, 0, 0], [distance * np.cos(a), distance * np.sin(a), 0]]
+    atoms = Atoms("Si3", positions=positions, cell=[box] * 3, pbc=False)
+    atoms.center()
+    atoms.info["config_type"] = "trimer"
+    return gamma_cluster(atoms, spin=False)
+
+
+def tier5(calc) -> list[Atoms]:
+    """Second pass toward ~300 structures, cheapest and most informative first: more volumes
+    and shears of the invariant-point phases, dimers and trimers, rattled 8-atom cells,
+    9-atom interstitial cells, slabs, vacancies, and more liquid/amorphous/hot-crystal MD."""
+    out = [gamma_cluster(s.dimer("Si", d, box=11.0), spin=False) for d in (2.05, 2.2, 2.4, 2.7)]
+    out += [trimer(d, angle) for d, angle in ((2.3, 60), (2.2, 80), (2.35, 120), (2.3, 180))]
+    for phase in s.PHASES[1:]:
+        for f in (0.89, 0.97, 1.04, 1.13):
+            out.append(s.crystal(phase, volume_per_atom=s.DEFAULT_VOLUME[phase] * f))
+    rng = np.random.default_rng(5)
+    v0 = A0**3 / 8
+    for _ in range(8):  # larger shears than tier 1, at ±6 % volume
+        cell = s.crystal("diamond", volume_per_atom=v0 * rng.uniform(0.94, 1.06))
+        shear = np.r_[rng.uniform(-0.02, 0.02, 3), rng.uniform(-0.06, 0.06, 3)]
+        out.append(s.strained(cell, shear))
+    for k in range(40):
+        cell = s.diamond_supercell("Si", A0 * rng.uniform(0.96, 1.04), 1)
+        cell = s.strained(cell, rng.uniform(-0.03, 0.03, 6)) if k % 2 else cell
+        out.append(s.rattled(cell, stdev=rng.uniform(0.05, 0.25), seed=600 + k))
+    for phase in ("beta-sn", "sc", "fcc", "hcp"):
+        base = s.crystal(phase).repeat((2, 2, 2) if len(s.crystal(phase)) == 1 else (2, 1, 1))
+        for k in range(2):
+            out.append(s.rattled(base, stdev=0.15, seed=700 + k))
+    for kind in ("tetrahedral", "hexagonal", "split110"):
+        for k in range(2):
+            out.append(s.rattled(s.interstitial(kind, "Si", A0, 1), stdev=0.05, seed=800 + k))
+    for kind in ("tetrahedral", "hexagonal", "split110"):
+        out.append(s.rattled(s.interstitial(kind, "Si", A0, 1, repeat=(2, 1, 1)), 0.1, 810))
+    big = s.diamond_supercell("Si", A0, 1).repeat((2, 1, 1))
+    for k in range(4):
+        out.append(s.rattled(s.vacancy(big, index=4 + k), stdev=0.1 + 0.03 * k, seed=900 + k))
+    for miller in ("100", "111"):
+        for k in range(3):
+            slab = s.surface(miller, "Si", A0 * (0.98 + 0.02 * k), layers=6, vacuum=5.0)
+            out.append(s.rattled(slab, stdev=0.08 + 0.04 * k, seed=950 + k))
+    return out + md_tier5(calc)
+
+
+def md_tier5(calc) -> list[Atoms]:
+    """Liquid at two more densities, amorphous from a second quench, hot crystal at 600/1500 K."""
+    out = []
+    for volume, seed in ((17.6, 11), (19.0, 12)):
+        liquid = s.diamond_supercell("Si", A0, 1).repeat((2, 1, 1))
+        liquid.set_cell(liquid.cell[:] * (volume * 16 / liquid.get_volume()) ** (1 / 3),
+                        scale_atoms=True)
+        out += s.md_snapshots(liquid, calc, 3000, 3, interval=60, seed=seed,
+                              config_type="liquid")
+    melt = out[-1].copy()
+    for t in (1800, 1200, 700, 300):
+        out += s.md_snapshots(melt, calc, t, 1, interval=100, seed=20 + t,
+                              config_type="amorphous")
+        melt = out[-1].copy()
+    hot = s.diamond_supercell("Si", A0, 1).repeat((2, 1, 1))
+    for t in (600, 1500):
+        out += s.md_snapshots(hot, calc, t, 3, interval=40, seed=30 + t,
+                              config_type="hot_crystal")
+    return out
+
+
 def tier4(calc) -> list[Atoms]:
     """Larger cells: 32-atom rattled and defect cells."""
     out = []
@@ -119,7 +188,7 @@ def main() -> None:
     settings = yaml.safe_load((DATA / "gpaw_settings.yaml").read_text())
     calc = sw_calculator()
     for name, builder in (("tier1", tier1), ("tier2", tier2), ("tier3", lambda: tier3(calc)),
-                          ("tier4", lambda: tier4(calc))):
+                          ("tier5", lambda: tier5(calc)), ("tier4", lambda: tier4(calc))):
         structures = builder()
         print(f"== {name}: {len(structures)} structures", flush=True)
         counts = label(structures, "gpaw", settings, DATA / "si_pbe.extxyz")
