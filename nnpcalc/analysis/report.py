@@ -43,7 +43,8 @@ def property_table(calc, dft: dict, out_dir: Path, doc: Document, quick: bool) -
     res["phonons"] = {k: ph[k] for k in ("gamma_frequencies_THz", "gamma_optical_THz",
                                          "n_imaginary_band_points", "min_frequency_THz")}
     bands = {"model": ph}
-    phonopy_entry = dft.get("phonopy_gamma_centred") or dft.get("phonopy") or {}
+    phonopy_entry = (dft.get("phonopy_conventional") or dft.get("phonopy_gamma_centred")
+                     or dft.get("phonopy") or {})
     dft_yaml = Path(dft.get("_dir", ".")) / phonopy_entry.get("file", "missing")
     if dft_yaml.is_file():
         import phonopy
@@ -72,8 +73,10 @@ def property_table(calc, dft: dict, out_dir: Path, doc: Document, quick: bool) -
     if "phonon_comparison" in res:
         rows.append(["phonon frequency RMSE vs DFT", res["phonon_comparison"]["rmse_THz"], "–",
                      "–", "–", "THz"])
+    same_as_dft64 = vacancy.get("n_atoms") == 63  # the DFT 64-site cell
     rows.append(_row(f"vacancy formation ({vacancy.get('n_atoms', '?')} atoms)",
-                     vacancy["formation_energy_eV"], None, "eV"))
+                     vacancy["formation_energy_eV"],
+                     dft.get("vacancy64_formation_eV") if same_as_dft64 else None, "eV"))
     if dft.get("vacancy_formation_eV") is not None:
         from nnpcalc.analysis.defects import primitive_cell_vacancy
         from nnpcalc.structures import StructureError
