@@ -66,6 +66,17 @@ def _append(atoms: Atoms, out_path: Path) -> None:
         os.fsync(handle.fileno())
 
 
+# The flags gpaw_worker.py reads from atoms.info; nothing else is passed on.
+WORKER_FLAGS = ("gamma_only", "want_stress", "spin_polarized", "hund", "force_pbc")
+
+
+def _worker_input(atoms: Atoms) -> Atoms:
+    """Geometry and worker flags only: stale results in `info` or on a calculator (a relaxed
+    or trajectory frame) would be written as labels and break the extxyz writer."""
+    return Atoms(atoms.numbers, atoms.positions, cell=atoms.cell, pbc=atoms.pbc,
+                 info={k: atoms.info[k] for k in WORKER_FLAGS if k in atoms.info})
+
+
 def run_gpaw(atoms: Atoms, settings: dict, timeout_s: float = 7200,
              relax: dict | None = None, txt: str | Path | None = None) -> dict:
     """One GPAW calculation in a subprocess; returns energy, forces, stress, provenance.
@@ -74,7 +85,7 @@ def run_gpaw(atoms: Atoms, settings: dict, timeout_s: float = 7200,
     `txt` keeps GPAW's own log (SCF iterations) where long runs can be watched."""
     with tempfile.TemporaryDirectory(prefix="nnpcalc_gpaw_") as tmp:
         structure, result = Path(tmp) / "in.extxyz", Path(tmp) / "out.json"
-        ase.io.write(structure, atoms, format="extxyz")
+        ase.io.write(structure, _worker_input(atoms), format="extxyz")
         job = {"structure": str(structure), "settings": settings, "result": str(result),
                "txt": str(Path(txt).resolve() if txt else Path(tmp) / "gpaw.txt")}
         if relax:
