@@ -79,7 +79,7 @@ LITERATURE_PBE = {"a0_angstrom": [5.46, 5.48], "B_GPa": [88.0, 89.0], "C11_GPa":
                   "C12_GPa": [55.0, 60.0], "C44_GPa": [73.0, 77.0],
                   "gamma_optical_THz": [15.0, 15.3], "vacancy_formation_eV": [3.5, 3.7]}
 STEPS = ("eos", "elastic", "gamma_optical", "phonopy", "isolated_atom", "vacancy", "vacancy64",
-         "phonopy64")
+         "phonopy64", "l_point")
 
 
 def main() -> None:
@@ -202,6 +202,20 @@ def main() -> None:
                 "kpoints": "Γ-centred 2x2x2 (density 3.0)"}
 
     step(results, "phonopy_conventional", phonopy_conventional, "phonopy64" in wanted)
+    step(results, "l_point_check", lambda: l_point_check(a0, settings), "l_point" in wanted)
+
+
+def l_point_check(a0: float, settings: dict) -> dict:
+    """L-point phonons from a 4-atom cell commensurate with L, on Γ-centred meshes of density
+    3 and 5: the k-convergence reference for the two phonopy sets at L."""
+    out = {}
+    for density in (3.0, 5.0):
+        calc = GPAWSubprocess({**settings, "kpoint_gamma": True, "kpoint_density": density})
+        phonon = build_phonopy(calc, bulk("Si", "diamond", a0),
+                               [[1, 1, 0], [0, 1, 1], [1, 0, 1]], 0.01)
+        phonon.run_qpoints([[0.5, 0.5, 0.5]])
+        out[f"density_{density:g}_THz"] = np.sort(phonon.qpoints.frequencies[0]).tolist()
+    return out
 
 
 def vacancy64_d2d(perfect, results: dict, settings: dict) -> dict:

@@ -54,9 +54,8 @@ def main() -> None:
     dft = json.loads(baselines.read_text()) if baselines.is_file() else {}
     summary["vs_dft"] = {k: {"model": v, "dft": dft[k], "difference": v - dft[k]}
                          for k, v in model.items() if isinstance(dft.get(k), float)}
-    dft_file = next((f for f in (DATA / "phonopy_si_dft_64.yaml", DATA / "phonopy_si_dft.yaml")
-                     if f.is_file()), None)
-    if dft_file:  # phonopy's own file: force sets from GPAW (64-atom supercell first)
+    dft_file = DATA / "phonopy_si_dft.yaml"
+    if dft_file.is_file():  # phonopy's own file: force sets from GPAW
         reference = load_phonopy(dft_file)
         sources["PBE (phonopy force sets)"] = analyse(reference, mesh=mesh)
         summary["vs_dft_phonopy"] = compare(phonon, reference)

@@ -43,8 +43,9 @@ def property_table(calc, dft: dict, out_dir: Path, doc: Document, quick: bool) -
     res["phonons"] = {k: ph[k] for k in ("gamma_frequencies_THz", "gamma_optical_THz",
                                          "n_imaginary_band_points", "min_frequency_THz")}
     bands = {"model": ph}
-    phonopy_entry = (dft.get("phonopy_conventional") or dft.get("phonopy_gamma_centred")
-                     or dft.get("phonopy") or {})
+    # The 16-atom set: its k-mesh is converged at every commensurate q; the 64-atom set's
+    # 2x2x2 mesh is not at L (data/README.md, "l_point_check").
+    phonopy_entry = dft.get("phonopy_gamma_centred") or dft.get("phonopy") or {}
     dft_yaml = Path(dft.get("_dir", ".")) / phonopy_entry.get("file", "missing")
     if dft_yaml.is_file():
         import phonopy
