@@ -3,9 +3,10 @@
     OMP_NUM_THREADS=1 python scripts/si_dft_baselines.py      # resumable: finished parts kept
 
 EOS (2-atom cell), C11/C12/C44 (stress-strain, ions relaxed for C44), Γ optical frequency
-(frozen phonon in the primitive cell) and phonopy force sets for a 2x2x2 supercell of the
-primitive cell (16 atoms), relaxed vacancy formation energy (16- and 64-site cells), the
-isolated atom, and invariant-point E/N curves from data/si_pbe.extxyz.
+(frozen phonon in the primitive cell), phonopy force sets for 2x2x2 supercells of the
+primitive (16 atoms) and conventional (64 atoms) cells with an L-point k-convergence check,
+relaxed vacancy formation energies (16- and 64-site cells, Td and D2d starts), the isolated
+atom, and invariant-point E/N curves from data/si_pbe.extxyz.
 Uses nnpcalc's own analysis functions with a GPAW calculator, so model and DFT go through the
 same code. Phonons and the vacancy use Γ-centred meshes (`kpoint_gamma`): the shipped shifted
 Monkhorst-Pack mesh breaks the cubic symmetry of fcc-lattice cells and moves the Γ optical
