@@ -66,6 +66,21 @@ def test_interstitial_sites_have_their_neighbour_shells():
     assert np.linalg.norm(split.positions[-1] - site) == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize(("kind", "off_site"), [("tetrahedral", 1), ("hexagonal", 1),
+                                              ("split110", 2)])
+def test_repeated_interstitial_cell_holds_one_defect(kind, off_site):
+    """16 sites + 1 in a 2x1x1 cell: only the defect's own atoms leave the lattice (a sliced
+    repeat of the 9-atom cell once left a second, unpaired split-<110> host atom)."""
+    a0 = 5.43
+    cell = interstitial(kind, "Si", a0, 1, repeat=(2, 1, 1))
+    assert len(cell) == 17 and np.allclose(cell.cell.lengths(), [2 * a0, a0, a0])
+    lattice = diamond_supercell("Si", a0, 1).repeat((2, 1, 1))
+    probe = lattice + cell
+    n = len(lattice)
+    nearest = [probe.get_distances(n + i, range(n), mic=True).min() for i in range(len(cell))]
+    assert sum(d > 0.1 for d in nearest) == off_site
+
+
 def test_strain_changes_volume_and_shape_as_requested():
     base = crystal("fcc")
     s = strained(base, [0.01, 0, 0, 0, 0, 0])
