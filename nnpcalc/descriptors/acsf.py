@@ -1,16 +1,18 @@
 """Behler–Parrinello atom-centred symmetry functions, radial G2 and angular G5.
 
 G2_i(s; η, r_s)      = Σ_{j∈s} exp(-η (r_ij - r_s)²) f_c(r_ij)
-G5_i(s,t; η, ζ, λ)   = 2^(1-ζ) Σ_{j∈s, k∈t, j≠k} (1 + λ cos θ_jik)^ζ
-                         × exp(-η(r_ij² + r_ik²)) f_c(r_ij) f_c(r_ik)
+G5_i(s,t; η, ζ, λ, r_s) = 2^(1-ζ) Σ_{j∈s, k∈t, j≠k} (1 + λ cos θ_jik)^ζ
+                         × exp(-η((r_ij - r_s)² + (r_ik - r_s)²)) f_c(r_ij) f_c(r_ik)
 
 The sum runs over ordered neighbour pairs, for unordered species pairs (s, t). f_c is the cosine
-cutoff. G5 is evaluated without a triplet list: expanding (1 + λ cos θ)^ζ in powers cos^n θ and
-writing cos^n θ = Σ_{a+b+c=n} n!/(a!b!c!) (x_j x_k)^a (y_j y_k)^b (z_j z_k)^c for unit vectors turns
-the double sum into squares of per-atom moments Σ_j g(r_ij) x_j^a y_j^b z_j^c, minus the j = k
-terms. That is exact for integer ζ and costs O(neighbours) instead of O(neighbours²), which is
-what makes the model fast (see PERFORMANCE.md); ζ is limited to small integers (≤ 8) because the
-binomial expansion loses precision in float32 for large ζ.
+cutoff. r_s = 0 is Behler's G5; a shifted r_s puts an angular function on one neighbour shell (the
+radial weight still factorises over j and k, which the moment trick below needs). G5 is evaluated
+without a triplet list: expanding (1 + λ cos θ)^ζ in powers cos^n θ and writing cos^n θ =
+Σ_{a+b+c=n} n!/(a!b!c!) (x_j x_k)^a (y_j y_k)^b (z_j z_k)^c for unit vectors turns the double sum
+into squares of per-atom moments Σ_j g(r_ij) x_j^a y_j^b z_j^c, minus the j = k terms. That is
+exact for integer ζ and costs O(neighbours) instead of O(neighbours²), which is what makes the
+model fast (see PERFORMANCE.md); ζ is limited to small integers (≤ 8) because the binomial
+expansion loses precision in float32 for large ζ.
 """
 
 from __future__ import annotations
@@ -25,16 +27,17 @@ MAX_ZETA = 8
 
 @dataclass(frozen=True)
 class ACSFParameters:
-    """A parameter table: cutoff (Å), radial (η Å⁻², r_s Å) and angular (η Å⁻², ζ, λ) rows."""
+    """A parameter table: cutoff (Å), radial (η Å⁻², r_s Å) and angular (η Å⁻², ζ, λ, r_s Å)
+    rows."""
 
     cutoff: float
     radial: tuple[tuple[float, float], ...]
-    angular: tuple[tuple[float, int, int], ...] = field(default_factory=tuple)
+    angular: tuple[tuple[float, int, int, float], ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if self.cutoff <= 0:
             raise ValueError(f"ACSF cutoff must be positive, got {self.cutoff}")
-        for eta, zeta, lam in self.angular:
+        for eta, zeta, lam, _ in self.angular:
             if int(zeta) != zeta or not 1 <= zeta <= MAX_ZETA:
                 raise ValueError(f"G5 zeta must be an integer in 1..{MAX_ZETA}, got {zeta}")
             if lam not in (-1, 1):
@@ -50,7 +53,9 @@ class ACSFParameters:
         return cls(
             cutoff=float(data["cutoff"]),
             radial=tuple((float(e), float(r)) for e, r in data["radial"]),
-            angular=tuple((float(e), int(z), int(lam)) for e, z, lam in data.get("angular", ())),
+            angular=tuple((float(row[0]), int(row[1]), int(row[2]),
+                           float(row[3]) if len(row) > 3 else 0.0)
+                          for row in data.get("angular", ())),
         )
 
     @classmethod
@@ -66,9 +71,49 @@ class ACSFParameters:
         radial = tuple((e * scale, 0.0) for e in centred) + tuple((2.0 * scale, r) for r in shells)
         etas = [0.0003, 0.008, 0.02, 0.04, 0.07, 0.12, 0.2, 0.35]
         angular = tuple(
-            (e * scale, z, lam) for e in etas for z in (1, 2, 4) for lam in (1, -1)
+            (e * scale, z, lam, 0.0) for e in etas for z in (1, 2, 4) for lam in (1, -1)
         )
         return cls(cutoff=cutoff, radial=radial, angular=angular)
+
+    @classmethod
+    def shells(cls, cutoff: float, r_min: float = 1.8, n_radial: int = 16,
+               n_angular_shells: int = 6, zetas: tuple[int, ...] = (1, 2, 4)) -> ACSFParameters:
+        """A set derived from the cutoff alone: fine radial shells between r_min and the
+        cutoff, and angular functions on shifted shells (ζ in `zetas`, λ = ±1) plus three
+        centred widths.
+
+        Why shells: a three-body term such as Stillinger–Weber's, g(r_ij) g(r_ik)
+        (cos θ + 1/3)², is a combination of (1 ± cos θ)^ζ with ζ ≤ 2 weighted by a radial
+        function concentrated inside the first shell; centred Gaussians see that shell only
+        through their tails, shifted ones resolve it.
+        """
+        if not 0 < r_min < cutoff:
+            raise ValueError(f"r_min must lie in (0, cutoff), got {r_min} for cutoff {cutoff}")
+        step = (cutoff - r_min) / n_radial
+        radial = tuple((0.5 / step**2, r_min + k * step) for k in range(n_radial))
+        centred = [0.5 / (f * cutoff) ** 2 for f in (0.3, 0.5, 1.0)]
+        radial += tuple((e, 0.0) for e in centred)
+        a_step = (cutoff - r_min) / n_angular_shells
+        angular_shells = [(0.5 / a_step**2, r_min + (k + 0.5) * a_step)
+                          for k in range(n_angular_shells)]
+        angular_shells += [(e, 0.0) for e in centred]
+        angular = tuple((e, z, lam, rs) for e, rs in angular_shells for z in zetas
+                        for lam in (1, -1))
+        return cls(cutoff=cutoff, radial=radial, angular=angular)
+
+
+PRESETS = {"default_si": ACSFParameters.default_si, "shells": ACSFParameters.shells}
+
+
+def descriptor_from(spec: str | dict | None, cutoff: float) -> ACSFParameters:
+    """A parameter table from a preset name (PRESETS; None: default_si) or an explicit table."""
+    if spec is None:
+        spec = "default_si"
+    if isinstance(spec, str):
+        if spec not in PRESETS:
+            raise ValueError(f"unknown descriptor preset {spec!r}; choose from {sorted(PRESETS)}")
+        return PRESETS[spec](cutoff=cutoff)
+    return ACSFParameters.from_dict({"cutoff": cutoff, **spec})
 
 
 def cosine_cutoff(r: torch.Tensor, cutoff: float) -> torch.Tensor:
@@ -104,24 +149,25 @@ class ACSF(torch.nn.Module):
         radial = torch.tensor(params.radial, dtype=torch.float64).reshape(-1, 2)
         self.register_buffer("radial_eta", radial[:, 0].clone(), persistent=False)
         self.register_buffer("radial_rs", radial[:, 1].clone(), persistent=False)
-        etas = sorted({float(e) for e, _, _ in params.angular})
-        self.max_zeta = max((int(z) for _, z, _ in params.angular), default=0)
+        shells = sorted({(float(e), float(rs)) for e, _, _, rs in params.angular})
+        self.max_zeta = max((int(z) for _, z, _, _ in params.angular), default=0)
         exps, weights, degrees = _monomial_table(self.max_zeta)
-        self.register_buffer("angular_eta", torch.tensor(etas, dtype=torch.float64),
-                             persistent=False)
+        shell_table = torch.tensor(shells, dtype=torch.float64).reshape(-1, 2)
+        self.register_buffer("angular_eta", shell_table[:, 0].clone(), persistent=False)
+        self.register_buffer("angular_rs", shell_table[:, 1].clone(), persistent=False)
         self.register_buffer("mono_exps", torch.tensor(exps, dtype=torch.long), persistent=False)
         self.register_buffer("mono_weights", torch.tensor(weights, dtype=torch.float64),
                              persistent=False)
         degree_onehot = torch.zeros(len(exps), self.max_zeta + 1, dtype=torch.float64)
         degree_onehot[torch.arange(len(exps)), torch.tensor(degrees, dtype=torch.long)] = 1.0
         self.register_buffer("degree_onehot", degree_onehot, persistent=False)
-        # Coefficients of cos^n in 2^(1-ζ)(1 + λ cos)^ζ, and which η each angular row uses.
+        # Coefficients of cos^n in 2^(1-ζ)(1 + λ cos)^ζ, and which (η, r_s) each row uses.
         coeffs = torch.zeros(len(params.angular), self.max_zeta + 1, dtype=torch.float64)
         eta_index = []
-        for row, (eta, zeta, lam) in enumerate(params.angular):
+        for row, (eta, zeta, lam, rs) in enumerate(params.angular):
             for n in range(int(zeta) + 1):
                 coeffs[row, n] = 2.0 ** (1 - zeta) * math.comb(int(zeta), n) * float(lam) ** n
-            eta_index.append(etas.index(float(eta)))
+            eta_index.append(shells.index((float(eta), float(rs))))
         self.register_buffer("angular_coeffs", coeffs, persistent=False)
         self.register_buffer("angular_eta_index", torch.tensor(eta_index, dtype=torch.long),
                              persistent=False)
@@ -137,8 +183,8 @@ class ACSF(torch.nn.Module):
         names = [f"G2[{s}] eta={e:g} rs={r:g}" for s in self.species for e, r in self.params.radial]
         for s, t in self.pairs:
             pair = f"{self.species[s]}-{self.species[t]}"
-            names += [f"G5[{pair}] eta={e:g} zeta={z} lambda={lam:+d}"
-                      for e, z, lam in self.params.angular]
+            names += [f"G5[{pair}] eta={e:g} zeta={z} lambda={lam:+d} rs={rs:g}"
+                      for e, z, lam, rs in self.params.angular]
         return names
 
     def forward(
@@ -164,7 +210,8 @@ class ACSF(torch.nn.Module):
 
     def _angular(self, n_atoms, slot, r, fc, vectors) -> torch.Tensor:
         n_s, dtype = len(self.species), vectors.dtype
-        g = torch.exp(-self.angular_eta.to(dtype) * (r**2)[:, None]) * fc[:, None]  # (E, U)
+        shifted = r[:, None] - self.angular_rs.to(dtype)
+        g = torch.exp(-self.angular_eta.to(dtype) * shifted**2) * fc[:, None]  # (E, U)
         unit = vectors / r[:, None]
         # Powers by repeated products: x ** 0 would give NaN gradients where x == 0 exactly.
         powers = [torch.ones_like(unit)]

@@ -22,8 +22,9 @@ class ModelSettings(_Strict):
     cutoff: float = Field(6.0, gt=0)
     hidden: list[int] = Field(default_factory=lambda: [30, 30])
     activation: Literal["tanh", "silu", "softplus"] = "tanh"
-    descriptor: dict | None = None
+    descriptor: Literal["default_si", "shells"] | dict | None = None  # preset or table
     anchor_isolated: bool | None = None  # None: anchor when isolated-atom energies are known
+    linear_term: bool = False  # a linear shortcut beside the MLP, started at a ridge fit
 
 
 class LabelKeys(_Strict):
@@ -36,11 +37,28 @@ class LabelKeys(_Strict):
 
 
 class LossWeights(_Strict):
-    """Multipliers of the mean-square errors of E/N (eV), forces (eV/Å), virial/N (eV)."""
+    """Multipliers of the mean-square errors of E/N (eV), forces (eV/Å), virial/N (eV).
+
+    energy_size: "per_atom" weighs every structure's (ΔE/N)² alike; "sqrt_atoms" multiplies it
+    by N / mean N (i.e. ΔE²/N up to a constant), so a 0.5 eV error spread over a 63-atom defect
+    cell is not drowned by the small cells. `groups` multiplies structure weights by the first
+    matching pattern (fnmatch) of info[group_key], e.g. {"dimer": 0.1, "vacancy*": 3}.
+    """
 
     energy: float = Field(1.0, ge=0)
     forces: float = Field(0.1, ge=0)
     stress: float = Field(0.0, ge=0)
+    energy_size: Literal["per_atom", "sqrt_atoms"] = "per_atom"
+    group_key: str = "config_type"
+    groups: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("groups")
+    @classmethod
+    def _non_negative(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in value.items() if v < 0}
+        if bad:
+            raise ValueError(f"group weights must be >= 0, got {bad}")
+        return value
 
 
 class MonitorSettings(_Strict):
@@ -69,6 +87,8 @@ class TrainConfig(_Strict):
     lr: float = Field(3e-3, gt=0)
     lr_min: float = Field(1e-5, ge=0)
     scheduler: Literal["plateau", "cosine", "none"] = "plateau"
+    plateau_patience: int = Field(25, ge=1)  # epochs without a better val loss before lr × 0.5
+    optimizer: Literal["adamw", "lbfgs"] = "adamw"  # lbfgs: full batch, one step per epoch
     weight_decay: float = Field(0.0, ge=0)
     patience: int = Field(60, ge=1)
     early_stopping: Literal["val_loss", "val_energy", "mapping", "combined"] = "val_loss"

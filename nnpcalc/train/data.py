@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -117,3 +118,12 @@ def fit_reference_energies(data: Sequence[Labelled], species: Sequence[str]) -> 
     totals = np.array([d.energy for d in data])
     solution, *_ = np.linalg.lstsq(counts, totals, rcond=None)
     return {s: float(e) for s, e in zip(species, solution, strict=True)}
+
+
+def group_weight(item: Labelled, key: str, weights: dict[str, float]) -> float:
+    """Weight of the first pattern (fnmatch, in the given order) matching info[key]; 1 if none."""
+    value = str(item.atoms.info.get(key, ""))
+    for pattern, weight in weights.items():
+        if fnmatch.fnmatchcase(value, pattern):
+            return float(weight)
+    return 1.0

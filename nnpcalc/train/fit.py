@@ -13,7 +13,12 @@ import yaml
 from nnpcalc.models import BPNN, Ensemble
 from nnpcalc.models.model_file import save_model
 from nnpcalc.train.config import TrainConfig, load_config, validate_config
-from nnpcalc.train.data import fit_reference_energies, read_labelled, split_indices
+from nnpcalc.train.data import (
+    fit_reference_energies,
+    group_weight,
+    read_labelled,
+    split_indices,
+)
 from nnpcalc.train.gdf import gdf_weights
 from nnpcalc.train.labels import GraphSet
 from nnpcalc.train.loop import Prepared, evaluate_set, prep_descriptor, resolve_dtype, train_replica
@@ -56,10 +61,15 @@ def prepare(cfg: TrainConfig) -> Prepared:
     train = [items[k] for k in train_idx]
     val = read(cfg.validation) if cfg.validation else [items[k] for k in val_idx]
     test = read(cfg.test) if cfg.test else [items[k] for k in test_idx]
+    for it in [*train, *val, *test]:
+        it.weight *= group_weight(it, cfg.loss.group_key, cfg.loss.groups)
     species = cfg.model.species or sorted({s for it in items for s in it.atoms.symbols})
     cutoff = cfg.model.cutoff
     graphs = {name: GraphSet(data, species, cutoff)
               for name, data in (("train", train), ("val", val), ("test", test))}
+    mean_size = float(np.mean([len(it.atoms) for it in train]))
+    for graph_set in graphs.values():
+        graph_set.size_reference = mean_size
     e0 = cfg.isolated_atom_energies
     anchor = cfg.model.anchor_isolated if cfg.model.anchor_isolated is not None else bool(e0)
     if anchor and not e0:
@@ -76,6 +86,10 @@ def prepare(cfg: TrainConfig) -> Prepared:
                         for k in range(len(species))])
     std = torch.stack([g[spec == k].std(0) if (spec == k).sum() > 1 else torch.ones(g.shape[1])
                        for k in range(len(species))])
+    linear_init = None
+    if cfg.model.linear_term:
+        linear_init = linear_fit(graphs["train"], species, mean, std, residual, scale, anchor,
+                                 cfg)
     if cfg.gdf.enabled:
         standardised = (g - mean[spec]) / std[spec].clamp_min(1e-6)
         weights = gdf_weights(standardised, cfg.gdf.sigma, cfg.gdf.max_weight, seed=cfg.seed)
@@ -92,7 +106,69 @@ def prepare(cfg: TrainConfig) -> Prepared:
                                                      "probe": probes},
                                    e0, cfg.monitor.symprec, dtype, device)
     return Prepared(cfg, species, graphs["train"], graphs["val"], graphs["test"], reference,
-                    anchor, mean, std, scale, monitor, dtype, device)
+                    anchor, mean, std, scale, monitor, dtype, device, linear_init)
+
+
+def linear_fit(graphs: GraphSet, species: list[str], mean: torch.Tensor, std: torch.Tensor,
+               residual: np.ndarray, scale: float, anchor: bool, cfg: TrainConfig,
+               ridge: float = 1e-8) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weights (n_species, n_features) and intercepts (n_species,) of the linear term that best
+    fits the training energies and forces (weighted as in the loss) — the model's start.
+
+    The linear part alone is a linear-in-descriptor potential (like linear SNAP): E/N rows use
+    Σ_i (x̂_i − x̂⁰)/N per species block (x̂_i and a species count for the intercept when not
+    anchored), force rows −∂/∂R of Σ_i x̂_i, all times the energy scale.
+    """
+    from nnpcalc.batch import collate
+    from nnpcalc.descriptors.acsf import ACSF
+
+    n_s, n_f = mean.shape
+    cols = n_f + (0 if anchor else 1)
+    acsf = ACSF(prep_descriptor(cfg.model), species)
+    e_rows, f_rows, f_targets = [], [], []
+    for start in range(0, len(graphs), 16):
+        idx = list(range(start, min(start + 16, len(graphs))))
+        batch = collate([graphs.graphs[k] for k in idx], torch.float64)
+        positions = batch.positions.detach().requires_grad_(True)
+        g = acsf(batch.species, batch.edge_i, batch.edge_j,
+                 batch.edge_vectors(positions, batch.cell))
+        x = (g - mean[batch.species]) / std[batch.species]
+        if anchor:
+            x = x + mean[batch.species] / std[batch.species]
+        block = torch.cat([x, torch.ones(len(x), cols - n_f, dtype=x.dtype)], dim=1)
+        onehot = torch.nn.functional.one_hot(batch.species, n_s).double()
+        per_atom = onehot[:, :, None] * block[:, None, :]  # (N, S, cols)
+        sums = per_atom.new_zeros(len(idx), n_s, cols).index_add_(0, batch.batch, per_atom)
+        e_rows.append((sums / batch.n_atoms.double()[:, None, None]).reshape(len(idx), -1)
+                      .detach())
+        has_forces = [graphs.items[k].forces is not None for k in idx]
+        if cfg.loss.forces > 0 and any(has_forces):
+            flat = per_atom.sum(0).reshape(-1)
+            jac = torch.stack([torch.autograd.grad(flat[c], positions, retain_graph=True)[0]
+                               if flat.requires_grad else torch.zeros_like(positions)
+                               for c in range(flat.shape[0])], dim=-1)  # (N, 3, S·cols)
+            mask = torch.cat([torch.full((len(graphs.items[k].atoms),), h)
+                              for k, h in zip(idx, has_forces, strict=True)])
+            f_rows.append(-jac[mask].reshape(-1, jac.shape[-1]))
+            f_targets.append(torch.as_tensor(np.concatenate(
+                [graphs.items[k].forces for k, h in zip(idx, has_forces, strict=True) if h]
+            )).reshape(-1))
+    n_e = sum(len(r) for r in e_rows)
+    design = [torch.cat(e_rows) * scale / np.sqrt(n_e)]
+    target = [torch.as_tensor(residual, dtype=torch.float64) / np.sqrt(n_e)]
+    if f_rows:
+        rows = torch.cat(f_rows)
+        weight = np.sqrt(cfg.loss.forces / len(rows)) / max(cfg.loss.energy, 1e-12) ** 0.5
+        design.append(rows * scale * weight)
+        target.append(torch.cat(f_targets) * weight)
+    a, b = torch.cat(design), torch.cat(target)
+    norm = a.pow(2).sum(0).sqrt().clamp_min(1e-12)
+    a = a / norm
+    coef = torch.linalg.solve(a.T @ a + ridge * torch.eye(a.shape[1], dtype=torch.float64),
+                              a.T @ b) / norm
+    coef = coef.reshape(n_s, cols)
+    intercept = coef[:, n_f] if not anchor else torch.zeros(n_s, dtype=torch.float64)
+    return coef[:, :n_f], intercept
 
 
 def fit(config: TrainConfig | dict | str | Path, resume: bool = False,

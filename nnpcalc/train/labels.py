@@ -18,6 +18,7 @@ class LabelBatch:
 
     energy: torch.Tensor  # (B,)
     weight: torch.Tensor  # (B,)
+    size: torch.Tensor  # (B,) atoms per structure / mean atoms per training structure
     forces: torch.Tensor  # (N, 3)
     forces_mask: torch.Tensor  # (N,) bool
     atom_weight: torch.Tensor  # (N,) structure weight × optional GDF weight
@@ -35,6 +36,7 @@ class GraphSet:
             for it in self.items
         ]
         self.gdf: list[np.ndarray] | None = None
+        self.size_reference = 1.0  # mean atoms per training structure, set by the trainer
 
     def __len__(self) -> int:
         return len(self.items)
@@ -59,6 +61,7 @@ class GraphSet:
         labels = LabelBatch(
             energy=t([it.energy for it in items]),
             weight=t([it.weight for it in items]),
+            size=t([len(it.atoms) / self.size_reference for it in items]),
             forces=t(np.concatenate(forces)),
             forces_mask=t(np.concatenate(fmask), torch.bool),
             atom_weight=t(np.concatenate(aweight)),

@@ -11,6 +11,7 @@ import json
 import math
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ import torch
 from tqdm.auto import tqdm
 
 from nnpcalc.calculator import DTYPES, resolve_device
+from nnpcalc.descriptors.acsf import descriptor_from
 from nnpcalc.models import BPNN
 from nnpcalc.models.model_file import save_model
 from nnpcalc.models.potential import evaluate, voigt
@@ -45,13 +47,23 @@ class Prepared:
     monitor: object | None
     dtype: torch.dtype
     device: torch.device
+    linear_init: tuple[torch.Tensor, torch.Tensor] | None = None  # (weights, intercepts)
 
 
 def new_model(prep: Prepared, seed: int) -> BPNN:
     cfg = prep.config.model
     torch.manual_seed(seed)
     model = BPNN(prep.species, descriptor=prep_descriptor(cfg), hidden=cfg.hidden,
-                 activation=cfg.activation, anchor_isolated=prep.anchor)
+                 activation=cfg.activation, anchor_isolated=prep.anchor,
+                 linear_term=cfg.linear_term)
+    if prep.linear_init is not None:
+        # Start at the ridge fit: the network's output layer starts at zero (plus intercept).
+        weights, intercepts = prep.linear_init
+        with torch.no_grad():
+            for k, net in enumerate(model.nets):
+                model.linears[k].weight.copy_(weights[k][None])
+                net[-1].weight.zero_()
+                net[-1].bias.fill_(float(intercepts[k]))
     model.to(dtype=prep.dtype, device=prep.device)
     model.set_normalization(prep.feature_mean.to(prep.dtype), prep.feature_std.to(prep.dtype))
     model.set_reference_energies(prep.reference_energies, prep.energy_scale)
@@ -59,18 +71,15 @@ def new_model(prep: Prepared, seed: int) -> BPNN:
 
 
 def prep_descriptor(cfg):
-    from nnpcalc.descriptors.acsf import ACSFParameters
-
-    if cfg.descriptor is None:
-        return ACSFParameters.default_si(cutoff=cfg.cutoff)
-    return ACSFParameters.from_dict({"cutoff": cfg.cutoff, **cfg.descriptor})
+    return descriptor_from(cfg.descriptor, cfg.cutoff)
 
 
 def _loss_terms(out, labels, batch, cfg: TrainConfig) -> dict[str, torch.Tensor]:
     n = batch.n_atoms.to(out["energy"].dtype)
     terms = {}
     de = (out["energy"] - labels.energy) / n
-    terms["energy"] = (labels.weight * de**2).sum() / labels.weight.sum()
+    weight = labels.weight * labels.size if cfg.loss.energy_size == "sqrt_atoms" else labels.weight
+    terms["energy"] = (weight * de**2).sum() / weight.sum().clamp_min(1e-12)
     if "forces" in out and labels.forces_mask.any():
         w = labels.atom_weight * labels.forces_mask
         df2 = ((out["forces"] - labels.forces) ** 2).sum(-1) / 3.0
@@ -84,8 +93,7 @@ def _loss_terms(out, labels, batch, cfg: TrainConfig) -> dict[str, torch.Tensor]
 
 
 def _total(terms, cfg: TrainConfig) -> torch.Tensor:
-    weights = cfg.loss.model_dump()
-    return sum(weights[k] * v for k, v in terms.items())
+    return sum(getattr(cfg.loss, k) * v for k, v in terms.items())
 
 
 def evaluate_set(model, data: GraphSet, cfg: TrainConfig, dtype, device,
@@ -150,7 +158,7 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
     cfg = prep.config
     out_dir.mkdir(parents=True, exist_ok=True)
     model = new_model(prep, seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    optimizer = _optimizer(model, cfg)
     scheduler = _scheduler(optimizer, cfg)
     state = {"epoch": 0, "best_metric": float("inf"), "best_epoch": -1, "bad_epochs": 0,
              "history": []}
@@ -162,7 +170,6 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
         if scheduler is not None:
             scheduler.load_state_dict(ckpt["scheduler"])
         state = ckpt["state"]
-    needs_graph = cfg.loss.forces > 0 or cfg.loss.stress > 0
     n_train = len(prep.train)
     bar = tqdm(range(state["epoch"], cfg.epochs), disable=not progress, desc=f"seed {seed}",
                unit="epoch", initial=state["epoch"], total=cfg.epochs)
@@ -171,15 +178,12 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
         order = torch.randperm(n_train, generator=torch.Generator().manual_seed(
             seed * 1_000_003 + epoch)).tolist()
         model.train()
-        for b in range(0, n_train, cfg.batch_size):
-            idx = order[b:b + cfg.batch_size]
-            batch, labels = prep.train.batch(idx, prep.dtype, prep.device)
-            out = evaluate(model, batch, forces=cfg.loss.forces > 0,
-                           stress=cfg.loss.stress > 0, create_graph=needs_graph)
-            loss = _total(_loss_terms(out, labels, batch, cfg), cfg)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+        if isinstance(optimizer, torch.optim.LBFGS):
+            optimizer.step(partial(_accumulate_loss, model, prep, order, optimizer))
+        else:
+            for b in range(0, n_train, cfg.batch_size):
+                _accumulate_loss(model, prep, order[b:b + cfg.batch_size], optimizer)
+                optimizer.step()
         model.eval()
         row = {"epoch": epoch + 1, "lr": optimizer.param_groups[0]["lr"]}
         row.update({f"train_{k}": v for k, v in evaluate_set(
@@ -190,8 +194,16 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
             row.update(prep.monitor.measure(model))
         row["time_s"] = time.perf_counter() - start
         metric = _stopping_value(row, cfg.early_stopping)
+        floor_reached = False
         if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-            scheduler.step(metric)
+            # The rate follows the (smooth) validation loss; once it sits at lr_min and would
+            # be cut again, training has converged as far as this optimiser goes.
+            value = row.get("val_loss", row["train_loss"])
+            would_cut = (scheduler.num_bad_epochs >= cfg.plateau_patience
+                         and value >= scheduler.best * (1 - scheduler.threshold))
+            floor_reached = would_cut and optimizer.param_groups[0]["lr"] <= cfg.lr_min * (
+                1 + 1e-9)
+            scheduler.step(value)
         elif scheduler is not None:
             scheduler.step()
         state["history"].append(row)
@@ -208,7 +220,7 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
         _write_logs(state["history"], out_dir)
         bar.set_postfix(E=f"{row.get('val_energy_rmse_meV', row['train_energy_rmse_meV']):.1f}",
                         map=f"{row.get('mapping_error_meV', float('nan')):.1f}")
-        if state["bad_epochs"] >= cfg.patience:
+        if state["bad_epochs"] >= cfg.patience or floor_reached:
             break
     best = load_checkpoint(out_dir / "best_model.pt")
     model.load_state_dict(best["state_dict"])
@@ -216,10 +228,35 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
     return model, state["history"]
 
 
+def _accumulate_loss(model, prep: Prepared, indices: list[int], optimizer) -> torch.Tensor:
+    """Zero the gradients, then add those of the mean loss over `indices`, in chunks of
+    batch_size structures (full-batch L-BFGS sees the whole set without holding it at once)."""
+    cfg = prep.config
+    optimizer.zero_grad(set_to_none=True)
+    needs_graph = cfg.loss.forces > 0 or cfg.loss.stress > 0
+    total = 0.0
+    for b in range(0, len(indices), cfg.batch_size):
+        idx = indices[b:b + cfg.batch_size]
+        batch, labels = prep.train.batch(idx, prep.dtype, prep.device)
+        out = evaluate(model, batch, forces=cfg.loss.forces > 0, stress=cfg.loss.stress > 0,
+                       create_graph=needs_graph)
+        loss = _total(_loss_terms(out, labels, batch, cfg), cfg) * (len(idx) / len(indices))
+        loss.backward()
+        total += float(loss.detach())
+    return torch.tensor(total)
+
+
+def _optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer == "lbfgs":
+        return torch.optim.LBFGS(model.parameters(), lr=cfg.lr, max_iter=20, history_size=50,
+                                 line_search_fn="strong_wolfe")
+    return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
 def _scheduler(optimizer, cfg: TrainConfig):
     if cfg.scheduler == "plateau":
         return torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimizer, factor=0.5, patience=max(5, cfg.patience // 4), min_lr=cfg.lr_min)
+            optimizer, factor=0.5, patience=cfg.plateau_patience, min_lr=cfg.lr_min)
     if cfg.scheduler == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, cfg.epochs, cfg.lr_min)
     return None

@@ -1,0 +1,76 @@
+"""Symmetry functions against a direct triplet sum (numpy, written independently of the moment
+expansion the model uses)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from ase.build import bulk
+
+from nnpcalc.batch import collate, structure_graph
+from nnpcalc.descriptors.acsf import ACSF, ACSFParameters, descriptor_from
+
+
+def _direct_features(atoms, params: ACSFParameters) -> np.ndarray:
+    """G2 and G5 by explicit loops over neighbours and neighbour pairs (single species)."""
+    from ase.neighborlist import neighbor_list
+
+    i, d = neighbor_list("iD", atoms, params.cutoff)
+    rc = params.cutoff
+    out = []
+    for atom in range(len(atoms)):
+        vec = d[i == atom]
+        r = np.linalg.norm(vec, axis=1)
+        fc = 0.5 * (np.cos(np.pi * r / rc) + 1)
+        row = [np.sum(np.exp(-eta * (r - rs) ** 2) * fc) for eta, rs in params.radial]
+        cos = (vec @ vec.T) / np.outer(r, r)
+        for eta, zeta, lam, rs in params.angular:
+            g = np.exp(-eta * (r - rs) ** 2) * fc
+            pair = np.outer(g, g) * (1 + lam * cos) ** zeta
+            np.fill_diagonal(pair, 0.0)
+            row.append(2.0 ** (1 - zeta) * pair.sum())
+        out.append(row)
+    return np.array(out)
+
+
+def _features(atoms, params: ACSFParameters) -> np.ndarray:
+    graph = structure_graph(atoms, ["Si"], params.cutoff)
+    batch = collate([graph], torch.float64)
+    vectors = batch.edge_vectors(batch.positions, batch.cell)
+    acsf = ACSF(params, ["Si"])
+    return acsf(batch.species, batch.edge_i, batch.edge_j, vectors).numpy()
+
+
+@pytest.mark.parametrize("preset", ["default_si", "shells"])
+def test_moment_expansion_equals_triplet_sum(preset):
+    atoms = bulk("Si", "diamond", a=5.43, cubic=True)
+    atoms.rattle(0.15, seed=3)
+    params = descriptor_from(preset, 4.2)
+    expected = _direct_features(atoms, params)
+    got = _features(atoms, params)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9 * np.abs(expected).max())
+
+
+def test_shifted_shell_peaks_at_its_radius():
+    """A G5 row on the first diamond shell outweighs one centred on a far shell."""
+    atoms = bulk("Si", "diamond", a=5.43)
+    first = 5.43 * math.sqrt(3) / 4
+    params = ACSFParameters(cutoff=4.0, radial=((0.0, 0.0),),
+                            angular=((8.0, 1, 1, first), (8.0, 1, 1, 3.6)))
+    g5 = _features(atoms, params)[0, 1:]
+    assert g5[0] > 100 * g5[1]
+
+
+def test_old_three_column_angular_rows_load_as_centred():
+    params = ACSFParameters.from_dict({"cutoff": 5.0, "radial": [[1.0, 0.0]],
+                                       "angular": [[0.1, 2, -1]]})
+    assert params.angular == ((0.1, 2, -1, 0.0),)
+
+
+def test_unknown_preset_names_the_choices():
+    with pytest.raises(ValueError, match="default_si"):
+        descriptor_from("nope", 5.0)

@@ -1,0 +1,118 @@
+"""Training-recipe options: the linear start, loss weighting by group and size, the plateau
+floor, full-batch L-BFGS."""
+
+from __future__ import annotations
+
+import json
+
+import ase.io
+import numpy as np
+import pytest
+import torch
+from ase.build import bulk
+from ase.calculators.singlepoint import SinglePointCalculator
+from test_train import config, lj_labelled
+
+from nnpcalc import NNPCalculator
+from nnpcalc.descriptors.acsf import descriptor_from
+from nnpcalc.models import BPNN
+from nnpcalc.train import fit
+from nnpcalc.train.config import validate_config
+from nnpcalc.train.data import Labelled, group_weight
+from nnpcalc.train.fit import prepare
+from nnpcalc.train.loop import _loss_terms, new_model
+
+
+def _linear_teacher() -> NNPCalculator:
+    """A BP model whose network output is zero: its energy is linear in the descriptors."""
+    torch.manual_seed(1)
+    model = BPNN(["Si"], descriptor=descriptor_from("shells", 4.0), hidden=[4],
+                 linear_term=True).double()
+    with torch.no_grad():
+        model.nets[0][-1].weight.zero_()
+        model.linears[0].weight.normal_(0, 0.02)
+        model.reference_energy.fill_(-0.5)
+    return NNPCalculator(model, dtype="float64")
+
+
+def _labelled_by(calc, n: int) -> list:
+    rng = np.random.default_rng(4)
+    out = []
+    for k in range(n):
+        atoms = bulk("Si", "diamond", 5.43 * rng.uniform(0.95, 1.05), cubic=True)
+        atoms.rattle(0.1, seed=k)
+        res = calc.predict([atoms])[0]
+        atoms.calc = SinglePointCalculator(atoms, energy=res["energy"], forces=res["forces"])
+        out.append(atoms)
+    return out
+
+
+def test_linear_start_reproduces_a_linear_teacher(tmp_path):
+    """Energy and forces of a model linear in the descriptors are recovered at epoch 0."""
+    teacher = _linear_teacher()
+    data = _labelled_by(teacher, 12)
+    path = tmp_path / "linear.extxyz"
+    ase.io.write(path, data)
+    cfg = validate_config(config(path, tmp_path, val_fraction=0.0, isolated_atom_energies={
+        "Si": -0.5}, model={"cutoff": 4.0, "hidden": [4], "descriptor": "shells",
+                            "linear_term": True}))
+    prep = prepare(cfg)
+    student = NNPCalculator(new_model(prep, seed=0), dtype="float64")
+    probe = _labelled_by(teacher, 14)[-2:]
+    for atoms, res in zip(probe, student.predict(probe), strict=True):
+        # exact up to the tiny ridge term of the fit
+        assert res["energy"] == pytest.approx(atoms.get_potential_energy(), abs=1e-5)
+        np.testing.assert_allclose(res["forces"], atoms.get_forces(), atol=1e-4)
+
+
+def test_group_weights_take_the_first_matching_pattern():
+    item = Labelled(bulk("Si"), 0.0, None, None, 1.0, "x:0")
+    item.atoms.info["config_type"] = "vacancy_rattled"
+    assert group_weight(item, "config_type", {"dimer": 0.1, "vacancy*": 3.0, "*": 2.0}) == 3.0
+    assert group_weight(item, "config_type", {"dimer": 0.1}) == 1.0
+    assert group_weight(item, "missing_key", {"*": 0.5}) == 0.5
+
+
+def test_sqrt_atoms_weighs_large_cells_by_their_size(dataset, tmp_path):
+    """Per structure, (ΔE/N)² weighs N/mean N under sqrt_atoms, 1 under per_atom."""
+    cfg = validate_config(config(dataset, tmp_path, loss={"energy": 1.0, "forces": 0.0,
+                                                          "energy_size": "sqrt_atoms"}))
+    prep = prepare(cfg)
+    batch, labels = prep.train.batch([0, 1], torch.float64, "cpu")
+    labels.size = torch.tensor([1.0, 3.0], dtype=torch.float64)  # as if sizes differ 1:3
+    out = {"energy": labels.energy + torch.tensor([0.8, 0.8], dtype=torch.float64)}
+    n = batch.n_atoms.double()
+    de2 = (0.8 / n) ** 2
+    got = _loss_terms(out, labels, batch, cfg)["energy"]
+    assert float(got) == pytest.approx(float((de2 * labels.size).sum() / 4.0))
+    flat = _loss_terms(out, labels, batch, validate_config({**cfg.model_dump(), "loss": {
+        "energy_size": "per_atom"}}))["energy"]
+    assert float(flat) == pytest.approx(float(de2.mean()))
+
+
+def test_plateau_floor_stops_training(dataset, tmp_path):
+    """With no progress possible (lr at its floor, effectively zero) training stops once the
+    plateau patience runs out, long before `epochs`."""
+    fit(config(dataset, tmp_path, epochs=200, lr=1e-14, lr_min=1e-14, scheduler="plateau",
+               plateau_patience=3, patience=200), progress=False)
+    history = json.loads((tmp_path / "run" / "log.json").read_text())
+    assert len(history) <= 6
+
+
+def test_full_batch_lbfgs_lowers_the_loss(dataset, tmp_path):
+    fit(config(dataset, tmp_path, epochs=4, optimizer="lbfgs", lr=1.0, scheduler="none"),
+        progress=False)
+    history = json.loads((tmp_path / "run" / "log.json").read_text())
+    assert history[-1]["train_loss"] < 0.1 * history[0]["train_loss"]
+
+
+def test_negative_group_weight_is_refused(dataset, tmp_path):
+    with pytest.raises(Exception, match="groups"):
+        validate_config(config(dataset, tmp_path, loss={"groups": {"dimer": -1.0}}))
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    path = tmp_path / "lj.extxyz"
+    ase.io.write(path, lj_labelled(16))
+    return path
