@@ -27,9 +27,10 @@ def _direct_features(atoms, params: ACSFParameters) -> np.ndarray:
         fc = 0.5 * (np.cos(np.pi * r / rc) + 1)
         row = [np.sum(np.exp(-eta * (r - rs) ** 2) * fc) for eta, rs in params.radial]
         cos = (vec @ vec.T) / np.outer(r, r)
-        for eta, zeta, lam, rs in params.angular:
-            g = np.exp(-eta * (r - rs) ** 2) * fc
-            pair = np.outer(g, g) * (1 + lam * cos) ** zeta
+        for eta, zeta, lam, rs, eta2, rs2 in params.angular:
+            g1 = np.exp(-eta * (r - rs) ** 2) * fc
+            g2 = np.exp(-eta2 * (r - rs2) ** 2) * fc
+            pair = 0.5 * (np.outer(g1, g2) + np.outer(g2, g1)) * (1 + lam * cos) ** zeta
             np.fill_diagonal(pair, 0.0)
             row.append(2.0 ** (1 - zeta) * pair.sum())
         out.append(row)
@@ -44,7 +45,7 @@ def _features(atoms, params: ACSFParameters) -> np.ndarray:
     return acsf(batch.species, batch.edge_i, batch.edge_j, vectors).numpy()
 
 
-@pytest.mark.parametrize("preset", ["default_si", "shells"])
+@pytest.mark.parametrize("preset", ["default_si", "shells", "shells_cross"])
 def test_moment_expansion_equals_triplet_sum(preset):
     atoms = bulk("Si", "diamond", a=5.43, cubic=True)
     atoms.rattle(0.15, seed=3)
@@ -68,9 +69,28 @@ def test_shifted_shell_peaks_at_its_radius():
 def test_old_three_column_angular_rows_load_as_centred():
     params = ACSFParameters.from_dict({"cutoff": 5.0, "radial": [[1.0, 0.0]],
                                        "angular": [[0.1, 2, -1]]})
-    assert params.angular == ((0.1, 2, -1, 0.0),)
+    assert params.angular == ((0.1, 2, -1, 0.0, 0.1, 0.0),)
 
 
 def test_unknown_preset_names_the_choices():
     with pytest.raises(ValueError, match="default_si"):
         descriptor_from("nope", 5.0)
+
+
+def test_two_species_cross_shell_rows_are_symmetric_in_the_pair():
+    """For unlike neighbours, a cross-shell row counts both assignments of the two shells."""
+    from ase import Atoms
+
+    atoms = Atoms("SiCCSi", positions=[[0, 0, 0], [1.9, 0, 0], [0, 2.3, 0.2], [0.3, 0.1, 2.6]])
+    row = (0.5, 1, 1, 2.0, 2.0, 2.6)
+    swapped = (2.0, 1, 1, 2.6, 0.5, 2.0)
+    values = []
+    for angular in ((row,), (swapped,)):
+        params = ACSFParameters(cutoff=4.0, radial=((0.0, 0.0),), angular=angular)
+        graph = structure_graph(atoms, ["C", "Si"], 4.0)
+        batch = collate([graph], torch.float64)
+        vectors = batch.edge_vectors(batch.positions, batch.cell)
+        values.append(ACSF(params, ["C", "Si"])(batch.species, batch.edge_i, batch.edge_j,
+                                                 vectors).numpy())
+    np.testing.assert_allclose(values[0], values[1], rtol=1e-12)
+    assert np.abs(values[0][:, 2:]).max() > 1e-3  # the C–Si row is not trivially zero

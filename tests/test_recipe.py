@@ -116,3 +116,20 @@ def dataset(tmp_path):
     path = tmp_path / "lj.extxyz"
     ase.io.write(path, lj_labelled(16))
     return path
+
+
+def test_a_fitted_start_is_kept_when_training_only_makes_it_worse(tmp_path):
+    """Epoch 0 (the linear start) competes for best model: a ruinous learning rate cannot
+    replace an exact start."""
+    teacher = _linear_teacher()
+    path = tmp_path / "linear.extxyz"
+    ase.io.write(path, _labelled_by(teacher, 12))
+    fit(config(path, tmp_path, epochs=3, lr=0.5, isolated_atom_energies={"Si": -0.5},
+               model={"cutoff": 4.0, "hidden": [4], "descriptor": "shells",
+                      "linear_term": True}), progress=False)
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    history = json.loads((tmp_path / "run" / "log.json").read_text())
+    assert [row["epoch"] for row in history] == [0, 1, 2, 3]
+    assert history[1]["val_loss"] > 100 * history[0]["val_loss"]
+    assert summary["best_epochs"] == [0]
+    assert summary["validation"]["energy_rmse_meV"] < 0.05

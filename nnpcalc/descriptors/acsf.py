@@ -4,6 +4,11 @@ G2_i(s; η, r_s)      = Σ_{j∈s} exp(-η (r_ij - r_s)²) f_c(r_ij)
 G5_i(s,t; η, ζ, λ, r_s) = 2^(1-ζ) Σ_{j∈s, k∈t, j≠k} (1 + λ cos θ_jik)^ζ
                          × exp(-η((r_ij - r_s)² + (r_ik - r_s)²)) f_c(r_ij) f_c(r_ik)
 
+A row may name a second radial function (η₂, r_s₂): then the weight is
+½[g₁(r_ij) g₂(r_ik) + g₂(r_ij) g₁(r_ik)], a "cross-shell" term. Products of a radial basis
+g_a(r_ij) g_b(r_ik) over all pairs (a, b) span any separable three-body weight h(r_ij) h(r_ik)
+(Stillinger–Weber's, for one); the diagonal a = b alone does not.
+
 The sum runs over ordered neighbour pairs, for unordered species pairs (s, t). f_c is the cosine
 cutoff. r_s = 0 is Behler's G5; a shifted r_s puts an angular function on one neighbour shell (the
 radial weight still factorises over j and k, which the moment trick below needs). G5 is evaluated
@@ -27,23 +32,34 @@ MAX_ZETA = 8
 
 @dataclass(frozen=True)
 class ACSFParameters:
-    """A parameter table: cutoff (Å), radial (η Å⁻², r_s Å) and angular (η Å⁻², ζ, λ, r_s Å)
-    rows."""
+    """A parameter table: cutoff (Å), radial (η Å⁻², r_s Å) and angular (η Å⁻², ζ, λ, r_s Å
+    [, η₂, r_s₂]) rows; angular rows are stored with all six fields."""
 
     cutoff: float
     radial: tuple[tuple[float, float], ...]
-    angular: tuple[tuple[float, int, int, float], ...] = field(default_factory=tuple)
+    angular: tuple[tuple[float, int, int, float, float, float], ...] = field(
+        default_factory=tuple)
 
     def __post_init__(self) -> None:
         if self.cutoff <= 0:
             raise ValueError(f"ACSF cutoff must be positive, got {self.cutoff}")
-        for eta, zeta, lam, _ in self.angular:
+        rows = []
+        for row in self.angular:
+            if len(row) not in (3, 4, 6):
+                raise ValueError(f"G5 row needs 3, 4 or 6 values (η, ζ, λ[, r_s[, η₂, r_s₂]]), "
+                                 f"got {row}")
+            eta, zeta, lam = float(row[0]), int(row[1]), int(row[2])
+            rs = float(row[3]) if len(row) > 3 else 0.0
+            second = (float(row[4]), float(row[5])) if len(row) == 6 else (eta, rs)
+            rows.append((eta, zeta, lam, rs, *second))
+        object.__setattr__(self, "angular", tuple(rows))
+        for eta, zeta, lam, _, eta2, _ in self.angular:
             if int(zeta) != zeta or not 1 <= zeta <= MAX_ZETA:
                 raise ValueError(f"G5 zeta must be an integer in 1..{MAX_ZETA}, got {zeta}")
             if lam not in (-1, 1):
                 raise ValueError(f"G5 lambda must be +1 or -1, got {lam}")
-            if eta < 0:
-                raise ValueError(f"G5 eta must be >= 0, got {eta}")
+            if eta < 0 or eta2 < 0:
+                raise ValueError(f"G5 eta must be >= 0, got {eta}, {eta2}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -53,9 +69,7 @@ class ACSFParameters:
         return cls(
             cutoff=float(data["cutoff"]),
             radial=tuple((float(e), float(r)) for e, r in data["radial"]),
-            angular=tuple((float(row[0]), int(row[1]), int(row[2]),
-                           float(row[3]) if len(row) > 3 else 0.0)
-                          for row in data.get("angular", ())),
+            angular=tuple(tuple(row) for row in data.get("angular", ())),
         )
 
     @classmethod
@@ -77,7 +91,8 @@ class ACSFParameters:
 
     @classmethod
     def shells(cls, cutoff: float, r_min: float = 1.8, n_radial: int = 16,
-               n_angular_shells: int = 6, zetas: tuple[int, ...] = (1, 2, 4)) -> ACSFParameters:
+               n_angular_shells: int = 6, zetas: tuple[int, ...] = (1, 2, 4),
+               cross_zetas: tuple[int, ...] = ()) -> ACSFParameters:
         """A set derived from the cutoff alone: fine radial shells between r_min and the
         cutoff, and angular functions on shifted shells (ζ in `zetas`, λ = ±1) plus three
         centred widths.
@@ -99,10 +114,21 @@ class ACSFParameters:
         angular_shells += [(e, 0.0) for e in centred]
         angular = tuple((e, z, lam, rs) for e, rs in angular_shells for z in zetas
                         for lam in (1, -1))
+        if cross_zetas:
+            angular += tuple((e1, z, lam, r1, e2, r2)
+                             for i, (e1, r1) in enumerate(angular_shells)
+                             for e2, r2 in angular_shells[i + 1:]
+                             for z in cross_zetas for lam in (1, -1))
         return cls(cutoff=cutoff, radial=radial, angular=angular)
 
+    @classmethod
+    def shells_cross(cls, cutoff: float) -> ACSFParameters:
+        """`shells` plus cross-shell angular terms (ζ = 1, 2) for every pair of shells."""
+        return cls.shells(cutoff, cross_zetas=(1, 2))
 
-PRESETS = {"default_si": ACSFParameters.default_si, "shells": ACSFParameters.shells}
+
+PRESETS = {"default_si": ACSFParameters.default_si, "shells": ACSFParameters.shells,
+           "shells_cross": ACSFParameters.shells_cross}
 
 
 def descriptor_from(spec: str | dict | None, cutoff: float) -> ACSFParameters:
@@ -149,8 +175,11 @@ class ACSF(torch.nn.Module):
         radial = torch.tensor(params.radial, dtype=torch.float64).reshape(-1, 2)
         self.register_buffer("radial_eta", radial[:, 0].clone(), persistent=False)
         self.register_buffer("radial_rs", radial[:, 1].clone(), persistent=False)
-        shells = sorted({(float(e), float(rs)) for e, _, _, rs in params.angular})
-        self.max_zeta = max((int(z) for _, z, _, _ in params.angular), default=0)
+        shells = sorted({shell for e, _, _, rs, e2, rs2 in params.angular
+                         for shell in ((e, rs), (e2, rs2))})
+        pairs = sorted({(shells.index((e, rs)), shells.index((e2, rs2)))
+                        for e, _, _, rs, e2, rs2 in params.angular})
+        self.max_zeta = max((int(row[1]) for row in params.angular), default=0)
         exps, weights, degrees = _monomial_table(self.max_zeta)
         shell_table = torch.tensor(shells, dtype=torch.float64).reshape(-1, 2)
         self.register_buffer("angular_eta", shell_table[:, 0].clone(), persistent=False)
@@ -161,16 +190,19 @@ class ACSF(torch.nn.Module):
         degree_onehot = torch.zeros(len(exps), self.max_zeta + 1, dtype=torch.float64)
         degree_onehot[torch.arange(len(exps)), torch.tensor(degrees, dtype=torch.long)] = 1.0
         self.register_buffer("degree_onehot", degree_onehot, persistent=False)
-        # Coefficients of cos^n in 2^(1-ζ)(1 + λ cos)^ζ, and which (η, r_s) each row uses.
+        # Coefficients of cos^n in 2^(1-ζ)(1 + λ cos)^ζ, and which shell pair each row uses.
         coeffs = torch.zeros(len(params.angular), self.max_zeta + 1, dtype=torch.float64)
-        eta_index = []
-        for row, (eta, zeta, lam, rs) in enumerate(params.angular):
+        pair_index = []
+        for row, (eta, zeta, lam, rs, eta2, rs2) in enumerate(params.angular):
             for n in range(int(zeta) + 1):
                 coeffs[row, n] = 2.0 ** (1 - zeta) * math.comb(int(zeta), n) * float(lam) ** n
-            eta_index.append(shells.index((float(eta), float(rs))))
+            pair_index.append(pairs.index((shells.index((eta, rs)), shells.index((eta2, rs2)))))
         self.register_buffer("angular_coeffs", coeffs, persistent=False)
-        self.register_buffer("angular_eta_index", torch.tensor(eta_index, dtype=torch.long),
+        self.register_buffer("angular_pair_index", torch.tensor(pair_index, dtype=torch.long),
                              persistent=False)
+        pair_table = torch.tensor(pairs, dtype=torch.long).reshape(-1, 2)
+        self.register_buffer("pair_a", pair_table[:, 0].clone(), persistent=False)
+        self.register_buffer("pair_b", pair_table[:, 1].clone(), persistent=False)
 
     @property
     def n_features(self) -> int:
@@ -184,7 +216,8 @@ class ACSF(torch.nn.Module):
         for s, t in self.pairs:
             pair = f"{self.species[s]}-{self.species[t]}"
             names += [f"G5[{pair}] eta={e:g} zeta={z} lambda={lam:+d} rs={rs:g}"
-                      for e, z, lam, rs in self.params.angular]
+                      + ("" if (e, rs) == (e2, rs2) else f" x eta={e2:g} rs={rs2:g}")
+                      for e, z, lam, rs, e2, rs2 in self.params.angular]
         return names
 
     def forward(
@@ -223,18 +256,22 @@ class ACSF(torch.nn.Module):
         n_eta, n_mono = g.shape[1], mono.shape[1]
         moments = _dense_moments(slot, n_atoms * n_s, g, mono)  # (N*S, U, M)
         moments = moments.reshape(n_atoms, n_s, n_eta, n_mono)
-        diag = vectors.new_zeros(n_atoms * n_s, n_eta).index_add_(0, slot, g**2)
-        diag = diag.reshape(n_atoms, n_s, n_eta)
+        a, b = self.pair_a, self.pair_b
+        diag = vectors.new_zeros(n_atoms * n_s, a.shape[0]).index_add_(0, slot, g[:, a] * g[:, b])
+        diag = diag.reshape(n_atoms, n_s, -1)
         weighted = moments * self.mono_weights.to(dtype)
+        onehot = self.degree_onehot.to(dtype)
         features = []
         for s, t in self.pairs:
-            # Σ_{j∈s,k∈t} g g cos^n θ for every η and degree n, then remove the j = k terms.
-            by_degree = (weighted[:, s] * moments[:, t]) @ self.degree_onehot.to(dtype)
+            # Σ_{j∈s,k∈t} g_a g_b cos^n θ for every shell pair and degree n (symmetrised over
+            # which neighbour carries which shell), minus the j = k terms.
+            by_degree = (weighted[:, s, a] * moments[:, t, b]) @ onehot
             if s == t:
                 by_degree = by_degree - diag[:, s, :, None]
-            rows = by_degree[:, self.angular_eta_index, :]  # (N, A, n_degree)
-            g5 = (rows * self.angular_coeffs.to(dtype)).sum(-1)
-            features.append(g5 if s == t else 2.0 * g5)
+            else:
+                by_degree = by_degree + (weighted[:, s, b] * moments[:, t, a]) @ onehot
+            rows = by_degree[:, self.angular_pair_index, :]  # (N, A, n_degree)
+            features.append((rows * self.angular_coeffs.to(dtype)).sum(-1))
         return torch.cat(features, dim=1)
 
 

@@ -22,9 +22,19 @@ class ModelSettings(_Strict):
     cutoff: float = Field(6.0, gt=0)
     hidden: list[int] = Field(default_factory=lambda: [30, 30])
     activation: Literal["tanh", "silu", "softplus"] = "tanh"
-    descriptor: Literal["default_si", "shells"] | dict | None = None  # preset or table
+    descriptor: str | dict | None = None  # a preset name (descriptors.acsf.PRESETS) or a table
     anchor_isolated: bool | None = None  # None: anchor when isolated-atom energies are known
     linear_term: bool = False  # a linear shortcut beside the MLP, started at a ridge fit
+
+
+    @field_validator("descriptor")
+    @classmethod
+    def _known_preset(cls, value):
+        from nnpcalc.descriptors.acsf import PRESETS
+
+        if isinstance(value, str) and value not in PRESETS:
+            raise ValueError(f"unknown descriptor preset {value!r}; choose from {sorted(PRESETS)}")
+        return value
 
 
 class LabelKeys(_Strict):

@@ -201,7 +201,7 @@ def fit(config: TrainConfig | dict | str | Path, resume: bool = False,
     }
     if prep.monitor is not None and len(prep.monitor):
         summary["mapping"] = prep.monitor.measure(model)
-    summary["best_epochs"] = [int(np.argmin([_row_metric(r, cfg) for r in h])) + 1
+    summary["best_epochs"] = [int(min(h, key=lambda r: _row_metric(r, cfg))["epoch"])
                               for h in histories]
     save_model(model, out / "model.pt", metadata={"summary": summary})
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))

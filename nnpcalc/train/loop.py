@@ -171,6 +171,14 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
             scheduler.load_state_dict(ckpt["scheduler"])
         state = ckpt["state"]
     n_train = len(prep.train)
+    if state["epoch"] == 0 and prep.linear_init is not None:
+        # A fitted start is a model in its own right: training must beat it to replace it.
+        model.eval()
+        row = _measure(model, prep, 0, optimizer.param_groups[0]["lr"], time.perf_counter())
+        state.update(best_metric=_stopping_value(row, cfg.early_stopping), best_epoch=0)
+        state["history"].append(row)
+        save_model(model, out_dir / "best_model.pt",
+                   metadata={"epoch": 0, "metrics": row, "seed": seed})
     bar = tqdm(range(state["epoch"], cfg.epochs), disable=not progress, desc=f"seed {seed}",
                unit="epoch", initial=state["epoch"], total=cfg.epochs)
     for epoch in bar:
@@ -185,14 +193,7 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
                 _accumulate_loss(model, prep, order[b:b + cfg.batch_size], optimizer)
                 optimizer.step()
         model.eval()
-        row = {"epoch": epoch + 1, "lr": optimizer.param_groups[0]["lr"]}
-        row.update({f"train_{k}": v for k, v in evaluate_set(
-            model, prep.train, cfg, prep.dtype, prep.device).items()})
-        row.update({f"val_{k}": v for k, v in evaluate_set(
-            model, prep.validation, cfg, prep.dtype, prep.device).items()})
-        if prep.monitor is not None and len(prep.monitor):
-            row.update(prep.monitor.measure(model))
-        row["time_s"] = time.perf_counter() - start
+        row = _measure(model, prep, epoch + 1, optimizer.param_groups[0]["lr"], start)
         metric = _stopping_value(row, cfg.early_stopping)
         floor_reached = False
         if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
@@ -226,6 +227,20 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
     model.load_state_dict(best["state_dict"])
     model.eval()
     return model, state["history"]
+
+
+def _measure(model, prep: Prepared, epoch: int, lr: float, start: float) -> dict:
+    """One history row: errors on training and validation data, the invariant monitor."""
+    cfg = prep.config
+    row = {"epoch": epoch, "lr": lr}
+    row.update({f"train_{k}": v for k, v in evaluate_set(
+        model, prep.train, cfg, prep.dtype, prep.device).items()})
+    row.update({f"val_{k}": v for k, v in evaluate_set(
+        model, prep.validation, cfg, prep.dtype, prep.device).items()})
+    if prep.monitor is not None and len(prep.monitor):
+        row.update(prep.monitor.measure(model))
+    row["time_s"] = time.perf_counter() - start
+    return row
 
 
 def _accumulate_loss(model, prep: Prepared, indices: list[int], optimizer) -> torch.Tensor:
