@@ -1,7 +1,9 @@
 """Behler–Parrinello network: one MLP per element on standardised symmetry functions.
 
 E_i = E0[s_i] + scale · (f_s(x̂_i) − f_s(x̂⁰_s))   with x̂ = (G − mean_s) / std_s,
-f_s(x̂) = MLP_s(x̂) [+ w_s · x̂ with `linear_term`].
+f_s(x̂) = MLP_s(x̂) [+ w_s · x̂ with `linear_term`]; with `whitening` x̂ is further multiplied by
+a per-species PCA-whitening matrix fitted on the training atoms (decorrelated inputs, as
+SIMPLE-NN does by default).
 
 The optional linear term is a shortcut beside the network: symmetry functions that resolve the
 neighbour shells describe a three-body potential almost linearly (a ridge fit of the linear part
@@ -20,6 +22,29 @@ import torch
 from nnpcalc.descriptors.acsf import ACSF, ACSFParameters
 
 ACTIVATIONS = {"tanh": torch.nn.Tanh, "silu": torch.nn.SiLU, "softplus": torch.nn.Softplus}
+
+
+def safe_std(mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """Standard deviations with constant features' (tiny std) set to 1."""
+    return torch.where(std > 1e-6 * (1 + mean.abs()), std, torch.ones_like(std))
+
+
+def whitening_matrices(x: torch.Tensor, species: torch.Tensor, n_species: int,
+                       floor: float = 1e-3) -> torch.Tensor:
+    """PCA whitening of standardised features per species: x @ W has unit covariance.
+    Eigenvalues are floored at `floor` × their mean, so that nearly dependent feature
+    combinations are not blown up into noise."""
+    n_f = x.shape[1]
+    out = torch.eye(n_f, dtype=x.dtype).repeat(n_species, 1, 1)
+    for k in range(n_species):
+        xk = x[species == k]
+        if len(xk) < 2:
+            continue
+        xk = xk - xk.mean(0)
+        values, vectors = torch.linalg.eigh(xk.T @ xk / (len(xk) - 1))
+        values = values.clamp_min(floor * values.mean())
+        out[k] = vectors / values.sqrt()
+    return out
 
 
 def _mlp(n_in: int, hidden: list[int], activation: str) -> torch.nn.Sequential:
@@ -44,6 +69,7 @@ class BPNN(torch.nn.Module):
         activation: str = "tanh",
         anchor_isolated: bool = True,
         linear_term: bool = False,
+        whitening: bool = False,
     ):
         super().__init__()
         if not species:
@@ -59,6 +85,7 @@ class BPNN(torch.nn.Module):
         self.activation = activation
         self.anchor_isolated = bool(anchor_isolated)
         self.linear_term = bool(linear_term)
+        self.whitening = bool(whitening)
         self.acsf = ACSF(descriptor, self.species)
         n_f, n_s = self.acsf.n_features, len(self.species)
         self.nets = torch.nn.ModuleList(_mlp(n_f, self.hidden, activation) for _ in self.species)
@@ -69,6 +96,8 @@ class BPNN(torch.nn.Module):
         self.register_buffer("feature_std", torch.ones(n_s, n_f))
         self.register_buffer("reference_energy", torch.zeros(n_s))
         self.register_buffer("energy_scale", torch.ones(()))
+        if self.whitening:
+            self.register_buffer("feature_whiten", torch.eye(n_f).repeat(n_s, 1, 1))
 
     @property
     def cutoff(self) -> float:
@@ -83,13 +112,17 @@ class BPNN(torch.nn.Module):
             "activation": self.activation,
             "anchor_isolated": self.anchor_isolated,
             "linear_term": self.linear_term,
+            "whitening": self.whitening,
         }
 
     def set_normalization(self, mean: torch.Tensor, std: torch.Tensor) -> None:
         """Per-species feature statistics; tiny std (constant features) is clamped to 1."""
-        std = torch.where(std > 1e-6 * (1 + mean.abs()), std, torch.ones_like(std))
         self.feature_mean.copy_(mean)
-        self.feature_std.copy_(std)
+        self.feature_std.copy_(safe_std(mean, std))
+
+    def set_whitening(self, matrices: torch.Tensor) -> None:
+        """Per-species (n_f × n_f) maps applied after standardisation (PCA whitening)."""
+        self.feature_whiten.copy_(matrices)
 
     def set_reference_energies(self, energies: dict[str, float], scale: float = 1.0) -> None:
         for k, symbol in enumerate(self.species):
@@ -103,13 +136,16 @@ class BPNN(torch.nn.Module):
         out = g.new_zeros(g.shape[0])
         for k in range(len(self.species)):
             mask = species == k
-            x = (g[mask] - self.feature_mean[k]) / self.feature_std[k]
+            x = self._standardise(k, g[mask])
             e = self._f(k, x)
             if self.anchor_isolated:
-                x0 = -self.feature_mean[k] / self.feature_std[k]
-                e = e - self._f(k, x0[None])
+                e = e - self._f(k, self._standardise(k, torch.zeros_like(g[:1])))
             out = out.index_put((mask.nonzero().squeeze(-1),), e)
         return self.reference_energy[species] + self.energy_scale * out
+
+    def _standardise(self, k: int, g: torch.Tensor) -> torch.Tensor:
+        x = (g - self.feature_mean[k]) / self.feature_std[k]
+        return x @ self.feature_whiten[k] if self.whitening else x
 
     def _f(self, k: int, x: torch.Tensor) -> torch.Tensor:
         e = self.nets[k](x).squeeze(-1)

@@ -25,6 +25,7 @@ class ModelSettings(_Strict):
     descriptor: str | dict | None = None  # a preset name (descriptors.acsf.PRESETS) or a table
     anchor_isolated: bool | None = None  # None: anchor when isolated-atom energies are known
     linear_term: bool = False  # a linear shortcut beside the MLP, started at a ridge fit
+    whitening: bool = False  # PCA-whiten the standardised features (fitted on training atoms)
 
 
     @field_validator("descriptor")

@@ -11,6 +11,7 @@ import torch
 import yaml
 
 from nnpcalc.models import BPNN, Ensemble
+from nnpcalc.models.bpnn import safe_std, whitening_matrices
 from nnpcalc.models.model_file import save_model
 from nnpcalc.train.config import TrainConfig, load_config, validate_config
 from nnpcalc.train.data import (
@@ -86,10 +87,14 @@ def prepare(cfg: TrainConfig) -> Prepared:
                         for k in range(len(species))])
     std = torch.stack([g[spec == k].std(0) if (spec == k).sum() > 1 else torch.ones(g.shape[1])
                        for k in range(len(species))])
+    whiten = None
+    if cfg.model.whitening:
+        x = (g - mean[spec]) / safe_std(mean, std)[spec]
+        whiten = whitening_matrices(x, spec, len(species))
     linear_init = None
     if cfg.model.linear_term:
         linear_init = linear_fit(graphs["train"], species, mean, std, residual, scale, anchor,
-                                 cfg)
+                                 cfg, whiten)
     if cfg.gdf.enabled:
         standardised = (g - mean[spec]) / std[spec].clamp_min(1e-6)
         weights = gdf_weights(standardised, cfg.gdf.sigma, cfg.gdf.max_weight, seed=cfg.seed)
@@ -106,12 +111,13 @@ def prepare(cfg: TrainConfig) -> Prepared:
                                                      "probe": probes},
                                    e0, cfg.monitor.symprec, dtype, device)
     return Prepared(cfg, species, graphs["train"], graphs["val"], graphs["test"], reference,
-                    anchor, mean, std, scale, monitor, dtype, device, linear_init)
+                    anchor, mean, std, scale, monitor, dtype, device, linear_init, whiten)
 
 
 def linear_fit(graphs: GraphSet, species: list[str], mean: torch.Tensor, std: torch.Tensor,
                residual: np.ndarray, scale: float, anchor: bool, cfg: TrainConfig,
-               ridge: float = 1e-8) -> tuple[torch.Tensor, torch.Tensor]:
+               whiten: torch.Tensor | None = None, ridge: float = 1e-8
+               ) -> tuple[torch.Tensor, torch.Tensor]:
     """Weights (n_species, n_features) and intercepts (n_species,) of the linear term that best
     fits the training energies and forces (weighted as in the loss) — the model's start.
 
@@ -123,6 +129,7 @@ def linear_fit(graphs: GraphSet, species: list[str], mean: torch.Tensor, std: to
     from nnpcalc.descriptors.acsf import ACSF
 
     n_s, n_f = mean.shape
+    std = safe_std(mean, std)
     cols = n_f + (0 if anchor else 1)
     acsf = ACSF(prep_descriptor(cfg.model), species)
     e_rows, f_rows, f_targets = [], [], []
@@ -135,6 +142,8 @@ def linear_fit(graphs: GraphSet, species: list[str], mean: torch.Tensor, std: to
         x = (g - mean[batch.species]) / std[batch.species]
         if anchor:
             x = x + mean[batch.species] / std[batch.species]
+        if whiten is not None:
+            x = torch.einsum("nf,nfg->ng", x, whiten[batch.species])
         block = torch.cat([x, torch.ones(len(x), cols - n_f, dtype=x.dtype)], dim=1)
         onehot = torch.nn.functional.one_hot(batch.species, n_s).double()
         per_atom = onehot[:, :, None] * block[:, None, :]  # (N, S, cols)

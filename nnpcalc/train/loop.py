@@ -48,6 +48,7 @@ class Prepared:
     dtype: torch.dtype
     device: torch.device
     linear_init: tuple[torch.Tensor, torch.Tensor] | None = None  # (weights, intercepts)
+    whiten: torch.Tensor | None = None  # (n_species, n_f, n_f) PCA-whitening matrices
 
 
 def new_model(prep: Prepared, seed: int) -> BPNN:
@@ -55,7 +56,9 @@ def new_model(prep: Prepared, seed: int) -> BPNN:
     torch.manual_seed(seed)
     model = BPNN(prep.species, descriptor=prep_descriptor(cfg), hidden=cfg.hidden,
                  activation=cfg.activation, anchor_isolated=prep.anchor,
-                 linear_term=cfg.linear_term)
+                 linear_term=cfg.linear_term, whitening=cfg.whitening)
+    if prep.whiten is not None:
+        model.set_whitening(prep.whiten)
     if prep.linear_init is not None:
         # Start at the ridge fit: the network's output layer starts at zero (plus intercept).
         weights, intercepts = prep.linear_init
