@@ -66,6 +66,9 @@ def _append(atoms: Atoms, out_path: Path) -> None:
         os.fsync(handle.fileno())
 
 
+# Keys of a previous label, dropped from the input's info when it is labelled again.
+STALE_KEYS = ("label_hash", "wall_time_s", "magmom", "energy", "free_energy", "stress")
+
 # The flags gpaw_worker.py reads from atoms.info; nothing else is passed on.
 WORKER_FLAGS = ("gamma_only", "want_stress", "spin_polarized", "hund", "force_pbc")
 
@@ -141,8 +144,12 @@ def label(structures: Sequence[Atoms], calculator, settings: dict | None, out_pa
                 handle.write(json.dumps({"index": index, "hash": key, "error": str(exc)[-800:],
                                          "config_type": atoms.info.get("config_type")}) + "\n")
             continue
+        # A relabelled structure (read back from a labelled file) must not keep the old run's
+        # provenance: setdefault below would leave e.g. the old k-point density in place.
+        info = {k: v for k, v in atoms.info.items()
+                if not k.startswith("dft_") and k not in STALE_KEYS}
         labelled = Atoms(atoms.numbers, positions=atoms.positions, cell=atoms.cell,
-                         pbc=atoms.pbc, info=dict(atoms.info))
+                         pbc=atoms.pbc, info=info)
         kwargs = {"energy": res["energy"], "forces": np.array(res["forces"])}
         if "stress" in res and atoms.pbc.all():
             kwargs["stress"] = np.array(res["stress"])
