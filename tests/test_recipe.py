@@ -146,3 +146,19 @@ def test_whitened_features_are_decorrelated():
     w = whitening_matrices(x, species, 1)
     y = (x - x.mean(0)) @ w[0]
     np.testing.assert_allclose((y.T @ y / 3999).numpy(), np.eye(5), atol=1e-8)
+
+
+def test_resume_with_weight_averaging_reproduces_an_uninterrupted_run(dataset, tmp_path):
+    full = config(dataset, tmp_path, out=str(tmp_path / "full"), epochs=4, ema_decay=0.9)
+    fit(full, progress=False)
+    part = {**full, "out": str(tmp_path / "part"), "epochs": 2}
+    fit(part, progress=False)
+    fit({**part, "epochs": 4}, resume=True, progress=False)
+    a = torch.load(tmp_path / "full" / "last.ckpt", weights_only=True)
+    b = torch.load(tmp_path / "part" / "last.ckpt", weights_only=True)
+    for key, value in a["averaged"].items():
+        assert torch.equal(value, b["averaged"][key]), key
+    # the averaged weights are not the raw ones: the average is what gets evaluated
+    assert any(not torch.equal(a["averaged"][k], a["model"][k]) for k in a["model"])
+    history = json.loads((tmp_path / "full" / "log.json").read_text())
+    assert history[-1]["train_loss"] < history[0]["train_loss"]

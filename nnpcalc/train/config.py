@@ -100,6 +100,7 @@ class TrainConfig(_Strict):
     scheduler: Literal["plateau", "cosine", "none"] = "plateau"
     plateau_patience: int = Field(25, ge=1)  # epochs without a better val loss before lr × 0.5
     optimizer: Literal["adamw", "lbfgs"] = "adamw"  # lbfgs: full batch, one step per epoch
+    ema_decay: float | None = Field(None, gt=0, lt=1)  # evaluate an EMA of the weights (per step)
     weight_decay: float = Field(0.0, ge=0)
     patience: int = Field(60, ge=1)
     early_stopping: Literal["val_loss", "val_energy", "mapping", "combined"] = "val_loss"

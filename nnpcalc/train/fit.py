@@ -75,10 +75,12 @@ def prepare(cfg: TrainConfig) -> Prepared:
     anchor = cfg.model.anchor_isolated if cfg.model.anchor_isolated is not None else bool(e0)
     if anchor and not e0:
         raise ValueError("model.anchor_isolated needs isolated_atom_energies in the config")
-    reference = dict(e0) if e0 else fit_reference_energies(train, species)
-    missing = [s for s in species if s not in reference]
+    missing = [s for s in species if e0 and s not in e0]
     if missing:
         raise ValueError(f"isolated_atom_energies lacks {missing}")
+    # Anchored: per-atom energies are offsets from the isolated atom. Free: from per-species
+    # means fitted to the totals, so the network starts near the data instead of eVs away.
+    reference = dict(e0) if anchor else fit_reference_energies(train, species)
     residual = np.array([(it.energy - sum(reference[s] for s in it.atoms.symbols))
                          / len(it.atoms) for it in train])
     scale = float(np.sqrt(np.mean(residual**2)) if anchor else max(residual.std(), 1e-2))

@@ -6,6 +6,7 @@ batches an uninterrupted run would have seen.
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import math
@@ -163,12 +164,18 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
     model = new_model(prep, seed)
     optimizer = _optimizer(model, cfg)
     scheduler = _scheduler(optimizer, cfg)
+    # With ema_decay the model that is evaluated, checkpointed and returned is an exponential
+    # moving average of the weights: mini-batch noise (which moves all energies of a cell
+    # together while forces barely change) averages out.
+    averaged = copy.deepcopy(model) if cfg.ema_decay else model
     state = {"epoch": 0, "best_metric": float("inf"), "best_epoch": -1, "bad_epochs": 0,
              "history": []}
     ckpt_path = out_dir / "last.ckpt"
     if resume and ckpt_path.exists():
         ckpt = load_checkpoint(ckpt_path)
         model.load_state_dict(ckpt["model"])
+        if cfg.ema_decay:
+            averaged.load_state_dict(ckpt["averaged"])
         optimizer.load_state_dict(ckpt["optimizer"])
         if scheduler is not None:
             scheduler.load_state_dict(ckpt["scheduler"])
@@ -195,8 +202,11 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
             for b in range(0, n_train, cfg.batch_size):
                 _accumulate_loss(model, prep, order[b:b + cfg.batch_size], optimizer)
                 optimizer.step()
+                if cfg.ema_decay:
+                    _update_average(averaged, model, cfg.ema_decay)
         model.eval()
-        row = _measure(model, prep, epoch + 1, optimizer.param_groups[0]["lr"], start)
+        averaged.eval()
+        row = _measure(averaged, prep, epoch + 1, optimizer.param_groups[0]["lr"], start)
         metric = _stopping_value(row, cfg.early_stopping)
         floor_reached = False
         if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
@@ -214,13 +224,15 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
         state["epoch"] = epoch + 1
         if metric < state["best_metric"]:
             state.update(best_metric=metric, best_epoch=epoch + 1, bad_epochs=0)
-            save_model(model, out_dir / "best_model.pt",
+            save_model(averaged, out_dir / "best_model.pt",
                        metadata={"epoch": epoch + 1, "metrics": row, "seed": seed})
         else:
             state["bad_epochs"] += 1
         save_atomically({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                          "scheduler": None if scheduler is None else scheduler.state_dict(),
-                         "state": state}, ckpt_path)
+                         "state": state,
+                         **({"averaged": averaged.state_dict()} if cfg.ema_decay else {})},
+                        ckpt_path)
         _write_logs(state["history"], out_dir)
         bar.set_postfix(E=f"{row.get('val_energy_rmse_meV', row['train_energy_rmse_meV']):.1f}",
                         map=f"{row.get('mapping_error_meV', float('nan')):.1f}")
@@ -230,6 +242,12 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
     model.load_state_dict(best["state_dict"])
     model.eval()
     return model, state["history"]
+
+
+@torch.no_grad()
+def _update_average(averaged: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    for avg, current in zip(averaged.parameters(), model.parameters(), strict=True):
+        avg.lerp_(current, 1.0 - decay)
 
 
 def _measure(model, prep: Prepared, epoch: int, lr: float, start: float) -> dict:
