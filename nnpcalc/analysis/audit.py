@@ -12,7 +12,10 @@ Verdict (thresholds in AuditThresholds, defaults in meV/atom): the fit — total
 the training structures and on the validation structures that are not invariant points — is
 good below 10; then a held-out invariant-point RMSE above 20 is an "ad hoc mapping", below 10
 "physical", in between "uncertain"; a bad fit is a "poor fit"; no held-out invariant point
-leaves it "undetermined". Held-out points farther than `covered_distance` from every training
+leaves it "undetermined". An isolated atom of a model anchored to its reference energy
+(BPNN `anchor_isolated`) is reproduced by construction: it is reported as "pinned" and never
+enters the held-out error. Probes that coincide with a training structure are dropped.
+Held-out points farther than `covered_distance` from every training
 environment are reported apart: their error may be extrapolation rather than mapping. Feature
 distances depend on the descriptor; `coverage_spacing` in the result gives their scale.
 """
@@ -23,6 +26,7 @@ import argparse
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 from ase import Atoms
@@ -56,6 +60,7 @@ class PointResult:
     spread_meV: float  # std over the atoms of the model's E_i − reference (0 by symmetry)
     error_meV: float
     coverage_distance: float  # mean over atoms, to the nearest training environment
+    pinned: bool = False  # fixed by the model's construction (anchored isolated atom)
 
 
 @dataclass
@@ -75,9 +80,43 @@ class AuditResult:
     near_invariant: dict
     points: list[PointResult] = field(default_factory=list)
     hidden_partition_rmse_meV: dict = field(default_factory=dict)
+    pinned: dict = field(default_factory=dict)  # n_points, max_abs_meV, why
+    excluded_probes: list = field(default_factory=list)  # indices equal to a training structure
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def anchored_isolated(calc) -> bool:
+    """True when the calculator's model returns its reference energy for an isolated atom by
+    construction (BPNN `anchor_isolated`; an ensemble when every member is anchored)."""
+    model = getattr(calc, "model", None)
+    members = getattr(model, "members", None)
+    if members is not None:
+        return bool(members) and all(getattr(m, "anchor_isolated", False) for m in members)
+    return bool(getattr(model, "anchor_isolated", False))
+
+
+def _fingerprint(atoms: Atoms, cutoff: float = 5.0) -> np.ndarray:
+    return np.sort(neighbor_list(atoms, cutoff).distances)
+
+
+def coincides(a: Atoms, b: Atoms, tol: float = 1e-3) -> bool:
+    """Same structure up to cell choice, supercell, translation and atom order: same
+    composition per atom, volume per atom and neighbour distances within 5 Å (to `tol` Å),
+    each distance of the smaller cell counted once per repeat in the larger one."""
+    if len(a) > len(b):
+        a, b = b, a
+    repeats, rest = divmod(len(b), len(a))
+    if rest or sorted(np.repeat(a.numbers, repeats)) != sorted(b.numbers):
+        return False
+    if list(a.pbc) != list(b.pbc):
+        return False
+    if a.pbc.all() and abs(a.get_volume() / len(a) - b.get_volume() / len(b)) > \
+            tol * a.get_volume() / len(a):
+        return False
+    fa, fb = np.repeat(_fingerprint(a), repeats), _fingerprint(b)
+    return len(fa) == len(fb) and (len(fa) == 0 or float(np.abs(fa - fb).max()) < tol)
 
 
 def _labelled_energy(atoms: Atoms) -> float:
@@ -197,7 +236,8 @@ def audit(calc, training: Sequence[Atoms], probes: Sequence[Atoms] | None = None
           validation: Sequence[Atoms] | None = None,
           isolated_atom_energies: dict | None = None,
           thresholds: AuditThresholds | None = None, cutoff: float | None = None,
-          hidden_partition: str = "energies_vertex") -> AuditResult:
+          hidden_partition: str = "energies_vertex",
+          anchored: bool | None = None) -> AuditResult:
     """Audit `calc` (any ASE calculator with `energies`) against labelled structures.
 
     `training` are the structures in the loss, `validation` and `probes` labelled held-out
@@ -206,6 +246,10 @@ def audit(calc, training: Sequence[Atoms], probes: Sequence[Atoms] | None = None
     teacher's exact atomic energies) that, when present in the data, is compared too — never
     needed for the verdict. Calculators without `energies` are audited on invariant points
     only (where E_i = E/N by symmetry); the near-invariant check then reports nothing.
+    `anchored` (default: read from the model, `anchored_isolated`) marks isolated atoms as
+    pinned: the model returns its reference energy there by construction, so they are listed
+    apart and never counted as held-out evidence. Probes equal to a training structure
+    (`coincides`) are dropped and listed in `excluded_probes`.
     """
     thresholds = thresholds or AuditThresholds()
     if cutoff is None and getattr(calc, "cutoff", None) is None:
@@ -213,8 +257,12 @@ def audit(calc, training: Sequence[Atoms], probes: Sequence[Atoms] | None = None
     cutoff = float(cutoff or calc.cutoff)
     if not training:
         raise ValueError("audit needs the training structures (coverage is measured from them)")
+    if anchored is None:
+        anchored = anchored_isolated(calc)
+    probes = list(probes or ())
+    excluded = [k for k, p in enumerate(probes) if any(coincides(p, t) for t in training)]
     groups = {"training": list(training), "validation": list(validation or ()),
-              "probe": list(probes or ())}
+              "probe": [p for k, p in enumerate(probes) if k not in excluded]}
     if isolated_atom_energies:
         groups["isolated"] = [Atoms(s, positions=[[0, 0, 0]]) for s in isolated_atom_energies]
     predictions = {k: predict_many(calc, v) if v else [] for k, v in groups.items()}
@@ -250,13 +298,19 @@ def audit(calc, training: Sequence[Atoms], probes: Sequence[Atoms] | None = None
                 source, p.index, p.family, p.kind, p.n_atoms, p.volume_A3_per_atom,
                 p.reference_eV_per_atom, float(p.reference_eV_per_atom + deviation.mean()),
                 float(1000 * deviation.std()), float(1000 * deviation.mean()),
-                float(space.coverage(x, element).mean())))
+                float(space.coverage(x, element).mean()),
+                pinned=bool(anchored and p.kind == "isolated_atom")))
             invariant[source].add(p.index)
             for el in np.unique(element):
                 centres.append((x[element == el].mean(0), el,
                                 p.reference_eV_by_element[el], f"{source}/{p.family}"))
 
-    held = [p for p in points if p.source != "training"]
+    held = [p for p in points if p.source != "training" and not p.pinned]
+    pinned_points = [p.error_meV for p in points if p.pinned]
+    pinned = {**_stats(pinned_points), "why": (
+        "isolated atoms of a model anchored to its reference energies (anchor_isolated): "
+        "reproduced by construction, so they carry no evidence on the mapping; the error is "
+        "the reference energy minus the label") if pinned_points else ""}
     stats = {}
     for source in groups:
         mine = [p for p in points if p.source == source]
@@ -273,6 +327,9 @@ def audit(calc, training: Sequence[Atoms], probes: Sequence[Atoms] | None = None
     fit = _fit_errors(errors, invariant)
     held_errors = [p.error_meV for p in held]
     verdict, explanation = _verdict(fit, held_errors, by_coverage, thresholds)
+    if pinned_points:
+        explanation += (f"; {len(pinned_points)} isolated-atom point(s) pinned by the model's "
+                        "anchor are not counted (no evidence)")
     return AuditResult(
         verdict=verdict, explanation=explanation, thresholds=asdict(thresholds),
         energy_rmse_meV_per_atom=energy_rmse, fit_energy_rmse_meV_per_atom=fit,
@@ -283,7 +340,8 @@ def audit(calc, training: Sequence[Atoms], probes: Sequence[Atoms] | None = None
         mapping_rmse_meV_by_family={f: _rms([p.error_meV for p in held if p.family == f])
                                     for f in sorted({p.family for p in held})},
         near_invariant=near, points=points,
-        hidden_partition_rmse_meV=_hidden_partition(groups, predictions, hidden_partition))
+        hidden_partition_rmse_meV=_hidden_partition(groups, predictions, hidden_partition),
+        pinned=pinned, excluded_probes=excluded)
 
 
 def _near_invariant(training, predictions, space, features, skip, centres, radius) -> dict:
@@ -385,11 +443,53 @@ def register(subparsers) -> None:
     p.add_argument("model", help="nnpcalc model file")
     p.add_argument("--data", nargs="+", required=True, help="training data (labelled)")
     p.add_argument("--validation", nargs="*", default=[], help="held-out labelled data")
-    p.add_argument("--probes", nargs="*", default=[], help="labelled probe structures")
+    p.add_argument("--probes", nargs="*", default=[],
+                   help="labelled probe structures (default: the shipped data/si_probes.extxyz "
+                        "when it exists and the model covers its elements)")
+    p.add_argument("--no-default-probes", action="store_true",
+                   help="do not add the shipped probe file when --probes is not given")
     p.add_argument("--isolated-energy", nargs="*", default=[], metavar="SYMBOL=EV",
                    help="isolated-atom energies, e.g. Si=0.0")
     p.add_argument("--out", default="audit", help="output directory")
     p.set_defaults(func=run)
+
+
+PROBE_FILE = "si_probes.extxyz"
+
+
+def default_probe_file(data_files: Sequence[str | Path] = ()) -> Path | None:
+    """The shipped probe file: beside a --data file (data/si_pbe.extxyz -> data/), else in the
+    repository's data/ directory (found from this package, as `nnpcalc demo` does)."""
+    candidates = [Path(f).resolve().parent / PROBE_FILE for f in data_files]
+    candidates.append(Path(__file__).resolve().parents[2] / "data" / PROBE_FILE)
+    return next((c for c in candidates if c.is_file()), None)
+
+
+# Labels share an energy zero only when these provenance keys agree (data/README.md).
+REFERENCE_KEYS = ("dft_code", "dft_xc", "dft_pw_cutoff_eV", "dft_smearing")
+
+
+def default_probes(calc, training: Sequence[Atoms], data_files: Sequence[str | Path]
+                   ) -> tuple[list[Atoms], Path | None, str]:
+    """Probes of the shipped file, when every element in it is one of the model's species and
+    the training labels share its energy zero (same code, functional, cutoff and smearing in
+    their provenance); else no probes and the reason."""
+    import ase.io
+
+    path = default_probe_file(data_files)
+    if path is None:
+        return [], None, f"no {PROBE_FILE} beside the data or in the repository's data/"
+    probes = ase.io.read(path, ":")
+    species = set(getattr(calc, "species", ()) or ())
+    if not {s for a in probes for s in a.get_chemical_symbols()} <= species:
+        return [], None, f"{path}: elements the model does not have"
+    reference = {k: probes[0].info.get(k) for k in REFERENCE_KEYS}
+    for atoms in training:
+        mine = {k: atoms.info.get(k) for k in REFERENCE_KEYS}
+        if mine != reference:
+            return [], None, (f"{path} not used: training labels {mine} do not share its "
+                              f"energy zero {reference}")
+    return probes, path, f"{len(probes)} probes from {path}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -402,13 +502,21 @@ def run(args: argparse.Namespace) -> int:
         return [a for path in paths for a in ase.io.read(path, ":")]
 
     isolated = {k: float(v) for k, v in (item.split("=") for item in args.isolated_energy)}
-    result = audit(NNPCalculator(args.model), read(args.data), read(args.probes),
-                   read(args.validation), isolated or None)
+    calc = NNPCalculator(args.model)
+    training = read(args.data)
+    probes, probe_source, probe_note = read(args.probes), None, "given with --probes"
+    if not args.probes and not args.no_default_probes:
+        probes, probe_source, probe_note = default_probes(calc, training, args.data)
+    result = audit(calc, training, probes, read(args.validation), isolated or None)
     path = write_audit_report(result, args.out)
     print(json.dumps({"verdict": result.verdict, "explanation": result.explanation,
                       "held_out_mapping_rmse_meV": result.held_out_mapping_rmse_meV,
                       "energy_rmse_meV_per_atom": result.energy_rmse_meV_per_atom,
-                      "fit_energy_rmse_meV_per_atom": result.fit_energy_rmse_meV_per_atom},
+                      "fit_energy_rmse_meV_per_atom": result.fit_energy_rmse_meV_per_atom,
+                      "default_probes": str(probe_source) if probe_source else None,
+                      "probes": probe_note,
+                      "excluded_probes": result.excluded_probes,
+                      "pinned": result.pinned},
                      indent=1))
     print(f"report: {path}")
     return 0

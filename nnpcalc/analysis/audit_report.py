@@ -64,7 +64,7 @@ def plot_family_errors(result: AuditResult, path: Path) -> Path:
 def plot_coverage(result: AuditResult, path: Path) -> Path:
     """|Mapping error| of each held-out point against its distance from the training data."""
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
-    held = [p for p in result.points if p.source != "training"]
+    held = [p for p in result.points if p.source != "training" and not p.pinned]
     for source in sorted({p.source for p in held}):
         sel = [p for p in held if p.source == source]
         ax.scatter([p.coverage_distance for p in sel], [abs(p.error_meV) for p in sel], s=14,
@@ -98,6 +98,13 @@ def audit_section(doc: Document, result: AuditResult, out_dir: Path, prefix: str
                          st["max_abs_meV"]])
     doc.table(["invariant points", "family", "n", "RMSE (meV/atom)", "max abs error (meV/atom)"],
               rows)
+    if result.pinned.get("n_points"):
+        doc.paragraph(f"Pinned, not counted as held out: {result.pinned['n_points']} point(s), "
+                      f"max |error| {result.pinned['max_abs_meV']:.3g} meV/atom — "
+                      f"{result.pinned['why']}.")
+    if result.excluded_probes:
+        doc.paragraph(f"Probes dropped because they equal a training structure: "
+                      f"{len(result.excluded_probes)} (indices {result.excluded_probes}).")
     cov = result.held_out_by_coverage
     limit = result.thresholds["covered_distance"]
     doc.table(["held-out points", "n", "RMSE (meV/atom)", "max abs error (meV/atom)"], [

@@ -1,0 +1,91 @@
+"""The shipped probe file (data/si_probes.extxyz, scripts/make_si_probes.py): held-out invariant
+points on converged meshes that share the training data's energy zero."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import ase.io
+import numpy as np
+import pytest
+from ase.units import GPa
+
+from nnpcalc.analysis.audit import REFERENCE_KEYS, coincides
+from nnpcalc.analysis.invariant import classify
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture(scope="module")
+def probes():
+    return ase.io.read(DATA / "si_probes.extxyz", ":")
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return ase.io.read(DATA / "si_pbe.extxyz", ":")
+
+
+def test_probes_are_single_orbit_crystals_not_in_the_data(probes, dataset):
+    families = {a.info["probe_family"] for a in probes}
+    assert {"diamond", "lonsdaleite", "bc8", "beta-sn", "sc", "bcc", "fcc", "hcp"} <= families
+    for atoms in probes:
+        info = classify(atoms, cutoff=6.0)
+        assert info.is_invariant and info.kind == "single_orbit_crystal", info.reason
+        assert not any(coincides(atoms, t) for t in dataset), atoms.info["probe_family"]
+    assert sorted(len(a) for a in probes if a.info["probe_family"] == "bc8") == [8, 8]
+    assert {len(a) for a in probes if a.info["probe_family"] == "lonsdaleite"} == {4}
+
+
+def test_probes_share_the_data_energy_zero_on_converged_meshes(probes, dataset):
+    data_reference = {k: dataset[0].info[k] for k in REFERENCE_KEYS}
+    for atoms in probes:
+        assert {k: atoms.info[k] for k in REFERENCE_KEYS} == data_reference
+        metal = atoms.info["probe_family"] in ("sc", "bcc", "fcc", "hcp", "sh")
+        density = 12.0 if metal else 8.0  # as the data's references (kmesh_families.json)
+        assert atoms.info["dft_kpoints"] == f"density {density} /Angstrom^-1, even Gamma-centred"
+        forces = atoms.get_forces()
+        if atoms.info["probe_family"] == "lonsdaleite":  # free z of the 4f orbit
+            assert np.abs(forces[:, :2]).max() < 1e-3 and abs(forces[:, 2].sum()) < 1e-3
+        elif atoms.info["probe_family"] != "bc8":  # BC8: free x of the 16c orbit
+            assert np.abs(forces).max() < 1e-3  # no free parameter: zero by symmetry
+
+
+def test_diamond_probes_lie_on_the_data_equation_of_state(probes):
+    """Probes inside the training volume range against the Birch-Murnaghan fit of the data's
+    diamond cells: a probe with another energy zero or an unconverged mesh would miss it."""
+    eos = json.loads((DATA / "si_pbe_baselines.json").read_text())["eos"]
+    e0, v0, b, bp = (eos["E0_eV_per_atom"], eos["V0_A3_per_atom"], eos["B_GPa"] * GPa,
+                     eos["Bp"])
+    inside = [a for a in probes if a.info["probe_family"] == "diamond"
+              and 0.9 < a.get_volume() / len(a) / v0 < 1.1]
+    assert len(inside) >= 3
+    for atoms in inside:
+        v = atoms.get_volume() / len(atoms)
+        eta = (v0 / v) ** (2 / 3)
+        fit = e0 + 9 * v0 * b / 16 * ((eta - 1) ** 3 * bp + (eta - 1) ** 2 * (6 - 4 * eta))
+        assert 1000 * abs(atoms.get_potential_energy() / len(atoms) - fit) < 2.0, v
+        pressure = -np.trace(atoms.get_stress(voigt=False)) / 3  # ASE: stress > 0 is tensile
+        bm_pressure = 3 * b / 2 * ((v0 / v) ** (7 / 3) - (v0 / v) ** (5 / 3)) * (
+            1 + 3 / 4 * (bp - 4) * ((v0 / v) ** (2 / 3) - 1))
+        assert pressure / GPa == pytest.approx(bm_pressure / GPa, abs=0.3)
+
+
+def test_metastable_phases_above_diamond(probes):
+    """PBE orders them: hexagonal diamond a few meV/atom above cubic diamond at the same
+    volume (stacking only), BC8 ~0.1 eV/atom above the diamond minimum."""
+    def per_atom(family, volume):
+        match = [a for a in probes if a.info["probe_family"] == family
+                 and abs(a.get_volume() / len(a) - volume) < 0.01]
+        return match[0].get_potential_energy() / len(match[0])
+
+    v_diamond = [a.get_volume() / len(a) for a in probes if a.info["probe_family"] == "diamond"]
+    for v in v_diamond:
+        if any(abs(a.get_volume() / len(a) - v) < 0.01 for a in probes
+               if a.info["probe_family"] == "lonsdaleite"):
+            assert 5 < 1000 * (per_atom("lonsdaleite", v) - per_atom("diamond", v)) < 20
+    e_diamond = min(per_atom("diamond", v) for v in v_diamond)
+    e_bc8 = min(a.get_potential_energy() / len(a) for a in probes
+                if a.info["probe_family"] == "bc8")
+    assert 0.05 < e_bc8 - e_diamond < 0.25
