@@ -52,6 +52,15 @@ def run(args: argparse.Namespace) -> int:
                         isolated_atom_energies={"Si": dft["isolated_atom_energy_eV"]},
                         title="nnpcalc demo: Si NNP vs PBE", quick=args.quick)
     summary = json.loads((out / "report.json").read_text())
+    errors = summary.get("test_errors", {})
+    if errors:
+        print(f"  test set ({errors['n_structures']} structures): E/N RMSE / MAE "
+              f"{errors['energy_rmse_meV_per_atom']:.1f} / {errors['energy_mae_meV_per_atom']:.1f}"
+              " meV/atom; periodic cells "
+              f"{errors.get('energy_rmse_meV_per_atom_periodic', float('nan')):.1f} / "
+              f"{errors.get('energy_mae_meV_per_atom_periodic', float('nan')):.1f}; clusters "
+              f"{errors.get('energy_rmse_meV_per_atom_clusters', float('nan')):.1f}; forces MAE "
+              f"{errors.get('forces_mae_eV_per_A', float('nan')):.3f} eV/Å")
     for row in summary.get("properties", {}).get("table", []):
         print("  " + " | ".join(str(round(v, 3)) if isinstance(v, float) else str(v)
                                 for v in row))

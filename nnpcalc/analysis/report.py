@@ -140,6 +140,13 @@ def write_report(calc, out_dir: str | Path, dft: dict | None = None,
         doc.heading("Test-set errors")
         rows = [["energy RMSE", errors["energy_rmse_meV_per_atom"], "meV/atom"],
                 ["energy MAE", errors["energy_mae_meV_per_atom"], "meV/atom"]]
+        for key, label in (("periodic", "periodic cells only"), ("clusters", "clusters only")):
+            for stat in ("rmse", "mae"):
+                name = f"energy_{stat}_meV_per_atom_{key}"
+                if name in errors:
+                    rows.append([f"energy {stat.upper()}, {label}", errors[name], "meV/atom"])
+        if "forces_mae_eV_per_A" in errors:
+            rows.append(["force MAE", errors["forces_mae_eV_per_A"], "eV/Å"])
         if "forces_rmse_eV_per_A" in errors:
             rows.append(["force RMSE", errors["forces_rmse_eV_per_A"], "eV/Å"])
         if "stress_rmse_GPa" in errors:
