@@ -102,3 +102,23 @@ def test_64_atom_cells_agree_with_the_small_cell_baselines(dataset):
     assert formation == pytest.approx(base["vacancy64_formation_eV"], abs=2e-3)
     assert 3.2 < formation < 3.8  # PBE, 64-216-atom cells
     assert max(np.abs(a.get_forces()).max() for a in vacancies) < 0.03  # relaxed
+
+
+def test_sheared_cells_carry_the_shear_response(dataset):
+    """Tier 7: the shear stress of every sheared cell has the sign of its strain, and the mean
+    stress/strain ratio lies between the relaxed and clamped-ion C44 of the baselines (the
+    rattling adds noise of either sign to each cell's ratio)."""
+    from ase.units import GPa
+
+    base = json.loads((DATA / "si_pbe_baselines.json").read_text())
+    sheared = [a for a in dataset if a.info["config_type"] == "crystal_diamond_sheared_rattled"]
+    assert len(sheared) == 12
+    ratios = []
+    for atoms in sheared:
+        strain = np.asarray(atoms.info["strain"])
+        (component,) = np.flatnonzero(strain)
+        assert component in (3, 4, 5) and 0.01 <= abs(strain[component]) <= 0.03
+        ratios.append(atoms.get_stress()[component] / strain[component] / GPa)
+    assert min(ratios) > 0
+    assert 0.7 * base["C44_GPa"] < np.mean(ratios) < 1.1 * base["C44_clamped_GPa"]
+    assert {a.info["internal_relaxation"] for a in sheared} == {0.0, 0.5, 1.0}

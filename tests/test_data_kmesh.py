@@ -1,0 +1,106 @@
+"""k-point convergence of the shipped labels, family by family (data/kmesh_families.json,
+written by scripts/kmesh_families.py), and the baselines built from those labels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import ase.io
+import numpy as np
+import pytest
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+TOLERANCE_MEV = 2.0  # the data set's k-point target, meV/atom
+TABLE = json.loads((DATA / "kmesh_families.json").read_text())
+FAMILIES = TABLE["families"]
+# Measured off by more than the target and not relabelled (one core, one session; numbers and
+# reasons in data/README.md). Strict xfail: a fix turns the test red until the entry goes.
+KNOWN_OFF = {
+    "interstitial_tetrahedral_rattled": "+17.3 meV/atom vs density 5 (9-atom cell)",
+    "interstitial_hexagonal_rattled": "-5.8 meV/atom vs density 5 (9-atom cell)",
+    "interstitial_split110_rattled": "-4.0 meV/atom vs density 5 (9-atom cell)",
+    "crystal_hcp_rattled": "-2.9 meV/atom vs density 5, itself not converged for hcp",
+}
+# Families whose representative was not checked yet (GPAW time ran out).
+NOT_CHECKED = {"crystal_bcc_rattled", "crystal_fcc_rattled", "crystal_sc_rattled",
+               "crystal_sh_rattled", "surface_100_rattled", "surface_111_rattled",
+               "vacancy_rattled"}
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return ase.io.read(DATA / "si_pbe.extxyz", ":")
+
+
+def test_every_family_in_the_data_has_a_kmesh_entry(dataset):
+    present = {a.info["config_type"] for a in dataset}
+    assert present - set(FAMILIES) == NOT_CHECKED  # shrink NOT_CHECKED as families are done
+    assert TABLE["converged"] == {"kpoint_density": 8.0, "kpoint_gamma": True,
+                                  "kpoint_density_1_2_atom_metal_cells": 12.0,
+                                  "pw_cutoff_eV": 350, "smearing": "Fermi-Dirac 0.05 eV"}
+
+
+def test_table_describes_the_labels_as_shipped(dataset):
+    """A stale table (labels changed after the check) fails here."""
+    for ct, entry in FAMILIES.items():
+        rep = dataset[entry["representative_index"]]
+        assert rep.info["config_type"] == ct
+        assert rep.get_potential_energy() / len(rep) == pytest.approx(
+            entry["E_label_eV_per_atom"], abs=1e-6), ct
+        if entry["checked_on"] == "representative":
+            assert entry["E_stored_eV_per_atom"] == entry["E_label_eV_per_atom"]
+        reference = entry["E_density_eV_per_atom"][str(entry["checked_density"])]
+        assert 1000 * (entry["E_stored_eV_per_atom"] - reference) == pytest.approx(
+            entry["dE_stored_meV_per_atom"], abs=1e-9)
+
+
+@pytest.mark.parametrize("family", [
+    pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=KNOWN_OFF[f]))
+    if f in KNOWN_OFF else f for f in sorted(FAMILIES)])
+def test_family_within_2_meV_of_its_converged_mesh(family):
+    entry = FAMILIES[family]
+    assert abs(entry["dE_stored_meV_per_atom"]) <= TOLERANCE_MEV, (
+        f"{family}: shipped label {entry['dE_stored_meV_per_atom']:+.2f} meV/atom from "
+        f"density {entry['checked_density']} (Γ-centred)")
+
+
+def test_relabelled_families_carry_their_mesh(dataset):
+    relabelled = {ct: e for ct, e in FAMILIES.items() if e.get("relabelled")}
+    # the measured worst cases of the shifted density-3 mesh: 1-atom sc and sh cells
+    assert FAMILIES["crystal_sc"]["dE_original_meV_per_atom"] < -30
+    assert {"crystal_sc", "crystal_sh"} <= set(relabelled)
+    for atoms in dataset:
+        entry = relabelled.get(atoms.info["config_type"])
+        if entry is None:
+            continue
+        density = entry["relabel_density"]
+        assert atoms.info["dft_kpoint_gamma"] and atoms.info["dft_kpoint_density"] == density
+        assert atoms.info["dft_kpoints"] == f"density {density} /Angstrom^-1, even Gamma-centred"
+        assert atoms.info["dft_pw_cutoff_eV"] == 350  # same energy zero as the rest
+
+
+def test_reference_mesh_is_converged_for_the_small_metallic_cells():
+    """The metallic phase cells are referenced to density 12: it must be converged (against
+    16 on the 1-atom cells, where k-point errors are largest) and needed (8 is not enough)."""
+    metals = [f"crystal_{p}" for p in ("sc", "bcc", "fcc", "hcp", "sh", "beta-sn")]
+    assert all(FAMILIES[ct]["checked_density"] == 12.0 for ct in metals)
+    checked = {ct: e["dE_reference_vs_16_meV_per_atom"] for ct, e in FAMILIES.items()
+               if "dE_reference_vs_16_meV_per_atom" in e}
+    assert {"crystal_sc", "crystal_bcc", "crystal_fcc", "crystal_sh"} <= set(checked)
+    assert max(abs(v) for v in checked.values()) <= 1.0, checked
+    density8 = [1000 * abs(FAMILIES[ct]["E_density_eV_per_atom"]["8.0"]
+                           - FAMILIES[ct]["E_density_eV_per_atom"]["12.0"]) for ct in metals]
+    assert max(density8) > 1.0
+
+
+def test_baseline_invariant_curves_are_the_shipped_labels(dataset):
+    curves = json.loads((DATA / "si_pbe_baselines.json").read_text())["invariant_curves"]
+    for phase, curve in curves.items():
+        cells = sorted((a for a in dataset if a.info.get("config_type") == f"crystal_{phase}"),
+                       key=lambda a: a.get_volume() / len(a))
+        assert len(cells) == len(curve["volume_A3_per_atom"]) >= 5
+        np.testing.assert_allclose([a.get_volume() / len(a) for a in cells],
+                                   curve["volume_A3_per_atom"], atol=1e-9)
+        np.testing.assert_allclose([a.get_potential_energy() / len(a) for a in cells],
+                                   curve["energy_eV_per_atom"], atol=1e-9, err_msg=phase)
