@@ -48,17 +48,18 @@ def _labelled_by(calc, n: int) -> list:
     return out
 
 
-@pytest.mark.parametrize("whitening", [False, True])
-def test_linear_start_reproduces_a_linear_teacher(tmp_path, whitening):
+@pytest.mark.parametrize(("whitening", "anchor"), [(False, True), (True, True), (False, False)])
+def test_linear_start_reproduces_a_linear_teacher(tmp_path, whitening, anchor):
     """Energy and forces of a model linear in the descriptors are recovered at epoch 0, in
-    the standardised or the whitened feature basis."""
+    the standardised or the whitened feature basis, anchored or with a fitted intercept."""
     teacher = _linear_teacher()
     data = _labelled_by(teacher, 12)
     path = tmp_path / "linear.extxyz"
     ase.io.write(path, data)
     cfg = validate_config(config(path, tmp_path, val_fraction=0.0, isolated_atom_energies={
         "Si": -0.5}, model={"cutoff": 4.0, "hidden": [4], "descriptor": "shells",
-                            "linear_term": True, "whitening": whitening}))
+                            "linear_term": True, "whitening": whitening,
+                            "anchor_isolated": anchor}))
     prep = prepare(cfg)
     student = NNPCalculator(new_model(prep, seed=0), dtype="float64")
     probe = _labelled_by(teacher, 14)[-2:]

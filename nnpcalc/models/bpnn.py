@@ -143,6 +143,18 @@ class BPNN(torch.nn.Module):
             out = out.index_put((mask.nonzero().squeeze(-1),), e)
         return self.reference_energy[species] + self.energy_scale * out
 
+    def linear_inputs(self, species: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        """Per-atom inputs as the linear term sees them: x̂, minus x̂ of the isolated atom when
+        anchored (the trainer's ridge start fits on exactly these)."""
+        out = torch.empty_like(g)
+        for k in range(len(self.species)):
+            mask = species == k
+            x = self._standardise(k, g[mask])
+            if self.anchor_isolated:
+                x = x - self._standardise(k, torch.zeros_like(g[:1]))
+            out[mask] = x
+        return out
+
     def _standardise(self, k: int, g: torch.Tensor) -> torch.Tensor:
         x = (g - self.feature_mean[k]) / self.feature_std[k]
         return x @ self.feature_whiten[k] if self.whitening else x

@@ -95,8 +95,12 @@ def prepare(cfg: TrainConfig) -> Prepared:
         whiten = whitening_matrices(x, spec, len(species))
     linear_init = None
     if cfg.model.linear_term:
-        linear_init = linear_fit(graphs["train"], species, mean, std, residual, scale, anchor,
-                                 cfg, whiten)
+        template = BPNN(species, descriptor=prep_descriptor(cfg.model), hidden=[1],
+                        anchor_isolated=anchor, whitening=cfg.model.whitening).double()
+        template.set_normalization(mean, std)
+        if whiten is not None:
+            template.set_whitening(whiten)
+        linear_init = linear_fit(template, graphs["train"], residual, scale, cfg)
     if cfg.gdf.enabled:
         standardised = (g - mean[spec]) / std[spec].clamp_min(1e-6)
         weights = gdf_weights(standardised, cfg.gdf.sigma, cfg.gdf.max_weight, seed=cfg.seed)
@@ -116,36 +120,28 @@ def prepare(cfg: TrainConfig) -> Prepared:
                     anchor, mean, std, scale, monitor, dtype, device, linear_init, whiten)
 
 
-def linear_fit(graphs: GraphSet, species: list[str], mean: torch.Tensor, std: torch.Tensor,
-               residual: np.ndarray, scale: float, anchor: bool, cfg: TrainConfig,
-               whiten: torch.Tensor | None = None, ridge: float = 1e-8
-               ) -> tuple[torch.Tensor, torch.Tensor]:
+def linear_fit(template: BPNN, graphs: GraphSet, residual: np.ndarray, scale: float,
+               cfg: TrainConfig, ridge: float = 1e-8) -> tuple[torch.Tensor, torch.Tensor]:
     """Weights (n_species, n_features) and intercepts (n_species,) of the linear term that best
     fits the training energies and forces (weighted as in the loss) — the model's start.
 
     The linear part alone is a linear-in-descriptor potential (like linear SNAP): E/N rows use
-    Σ_i (x̂_i − x̂⁰)/N per species block (x̂_i and a species count for the intercept when not
-    anchored), force rows −∂/∂R of Σ_i x̂_i, all times the energy scale.
+    Σ_i x_i / N per species block, with x the `template`'s linear inputs (and a species count
+    for the intercept when not anchored), force rows −∂/∂R of Σ_i x_i, all times the scale.
     """
     from nnpcalc.batch import collate
-    from nnpcalc.descriptors.acsf import ACSF
 
-    n_s, n_f = mean.shape
-    std = safe_std(mean, std)
-    cols = n_f + (0 if anchor else 1)
-    acsf = ACSF(prep_descriptor(cfg.model), species)
+    n_s = len(template.species)
+    n_f = template.acsf.n_features
+    cols = n_f + (0 if template.anchor_isolated else 1)
     e_rows, f_rows, f_targets = [], [], []
     for start in range(0, len(graphs), 16):
         idx = list(range(start, min(start + 16, len(graphs))))
         batch = collate([graphs.graphs[k] for k in idx], torch.float64)
         positions = batch.positions.detach().requires_grad_(True)
-        g = acsf(batch.species, batch.edge_i, batch.edge_j,
-                 batch.edge_vectors(positions, batch.cell))
-        x = (g - mean[batch.species]) / std[batch.species]
-        if anchor:
-            x = x + mean[batch.species] / std[batch.species]
-        if whiten is not None:
-            x = torch.einsum("nf,nfg->ng", x, whiten[batch.species])
+        g = template.features(batch.species, batch.edge_i, batch.edge_j,
+                              batch.edge_vectors(positions, batch.cell))
+        x = template.linear_inputs(batch.species, g)
         block = torch.cat([x, torch.ones(len(x), cols - n_f, dtype=x.dtype)], dim=1)
         onehot = torch.nn.functional.one_hot(batch.species, n_s).double()
         per_atom = onehot[:, :, None] * block[:, None, :]  # (N, S, cols)
@@ -156,7 +152,6 @@ def linear_fit(graphs: GraphSet, species: list[str], mean: torch.Tensor, std: to
         if cfg.loss.forces > 0 and any(has_forces):
             flat = per_atom.sum(0).reshape(-1)
             jac = torch.stack([torch.autograd.grad(flat[c], positions, retain_graph=True)[0]
-                               if flat.requires_grad else torch.zeros_like(positions)
                                for c in range(flat.shape[0])], dim=-1)  # (N, 3, S·cols)
             mask = torch.cat([torch.full((len(graphs.items[k].atoms),), h)
                               for k, h in zip(idx, has_forces, strict=True)])
@@ -178,7 +173,8 @@ def linear_fit(graphs: GraphSet, species: list[str], mean: torch.Tensor, std: to
     coef = torch.linalg.solve(a.T @ a + ridge * torch.eye(a.shape[1], dtype=torch.float64),
                               a.T @ b) / norm
     coef = coef.reshape(n_s, cols)
-    intercept = coef[:, n_f] if not anchor else torch.zeros(n_s, dtype=torch.float64)
+    intercept = (torch.zeros(n_s, dtype=torch.float64) if template.anchor_isolated
+                 else coef[:, n_f])
     return coef[:, :n_f], intercept
 
 
