@@ -83,6 +83,7 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     "dft_ema_lr3e-4": ("dft", "dft_ema", {"lr": 3e-4}),
     "dft_shells": ("dft", "dft_shipped", {"model": {"descriptor": "shells"}}),
     "dft_sqrt_atoms": ("dft", "dft_shipped", {"loss": {"energy_size": "sqrt_atoms"}}),
+    "dft_sqrt_atoms_shells": ("dft", "dft_sqrt_atoms", {"model": {"descriptor": "shells"}}),
 }
 
 
