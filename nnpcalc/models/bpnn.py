@@ -17,34 +17,16 @@ Without the anchor the network is free to shift it (E_i = E0 + scale · MLP_s(x�
 
 from __future__ import annotations
 
-import torch
+from typing import Literal
 
-from nnpcalc.descriptors.acsf import ACSF, ACSFParameters
+import torch
+from pydantic import field_validator
+
+from nnpcalc.descriptors.acsf import ACSF, PRESETS, ACSFParameters, descriptor_from
+from nnpcalc.models.bpnn_fit import feature_statistics, linear_fit, safe_std
+from nnpcalc.models.contract import ModelSettings, TrainingData
 
 ACTIVATIONS = {"tanh": torch.nn.Tanh, "silu": torch.nn.SiLU, "softplus": torch.nn.Softplus}
-
-
-def safe_std(mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-    """Standard deviations with constant features' (tiny std) set to 1."""
-    return torch.where(std > 1e-6 * (1 + mean.abs()), std, torch.ones_like(std))
-
-
-def whitening_matrices(x: torch.Tensor, species: torch.Tensor, n_species: int,
-                       floor: float = 1e-3) -> torch.Tensor:
-    """PCA whitening of standardised features per species: x @ W has unit covariance.
-    Eigenvalues are floored at `floor` × their mean, so that nearly dependent feature
-    combinations are not blown up into noise."""
-    n_f = x.shape[1]
-    out = torch.eye(n_f, dtype=x.dtype).repeat(n_species, 1, 1)
-    for k in range(n_species):
-        xk = x[species == k]
-        if len(xk) < 2:
-            continue
-        xk = xk - xk.mean(0)
-        values, vectors = torch.linalg.eigh(xk.T @ xk / (len(xk) - 1))
-        values = values.clamp_min(floor * values.mean())
-        out[k] = vectors / values.sqrt()
-    return out
 
 
 def _mlp(n_in: int, hidden: list[int], activation: str) -> torch.nn.Sequential:
@@ -56,10 +38,29 @@ def _mlp(n_in: int, hidden: list[int], activation: str) -> torch.nn.Sequential:
     return torch.nn.Sequential(*layers)
 
 
+class BPNNSettings(ModelSettings):
+    """`model: {kind: bpnn, ...}` in a training config."""
+
+    kind: Literal["bpnn"] = "bpnn"
+    hidden: list[int] = [30, 30]
+    activation: Literal["tanh", "silu", "softplus"] = "tanh"
+    descriptor: str | dict | None = None  # a preset name (descriptors.acsf.PRESETS) or a table
+    linear_term: bool = False  # a linear shortcut beside the MLP, started at a ridge fit
+    whitening: bool = False  # PCA-whiten the standardised features (fitted on training atoms)
+
+    @field_validator("descriptor")
+    @classmethod
+    def _known_preset(cls, value):
+        if isinstance(value, str) and value not in PRESETS:
+            raise ValueError(f"unknown descriptor preset {value!r}; choose from {sorted(PRESETS)}")
+        return value
+
+
 class BPNN(torch.nn.Module):
     """Per-atom energies from ACSF features; see the module docstring for the formula."""
 
     kind = "bpnn"
+    Settings = BPNNSettings
 
     def __init__(
         self,
@@ -115,6 +116,54 @@ class BPNN(torch.nn.Module):
             "whitening": self.whitening,
         }
 
+    @classmethod
+    def from_config(cls, config: dict) -> BPNN:
+        return cls(**config)
+
+    @classmethod
+    def config_from_settings(cls, settings: BPNNSettings, species: list[str],
+                             anchor_isolated: bool) -> dict:
+        return {"species": species,
+                "descriptor": descriptor_from(settings.descriptor, settings.cutoff).to_dict(),
+                "hidden": settings.hidden, "activation": settings.activation,
+                "anchor_isolated": anchor_isolated, "linear_term": settings.linear_term,
+                "whitening": settings.whitening}
+
+    def fit_statistics(self, data: TrainingData) -> bool:
+        """Feature mean/std (and whitening) per species, reference energies and scale, and
+        with `linear_term` the ridge start: the MLP's output layer starts at zero, so the
+        model starts as the fitted linear potential (then True: the start is a fitted model)."""
+        key = ("bpnn", self.acsf.params, self.whitening)
+        if key not in data.cache:
+            data.cache[key] = feature_statistics(self, data)
+        mean, std, whiten = data.cache[key]
+        self.set_normalization(mean.to(self.feature_mean), std.to(self.feature_std))
+        if whiten is not None:
+            self.set_whitening(whiten.to(self.feature_whiten))
+        self.set_reference_energies(data.reference_energies, data.energy_scale)
+        if not self.linear_term:
+            return False
+        key = ("bpnn-linear", self.acsf.params, self.whitening, self.anchor_isolated)
+        if key not in data.cache:
+            data.cache[key] = linear_fit(self, data)
+        weights, intercepts = data.cache[key]
+        with torch.no_grad():
+            for k, net in enumerate(self.nets):
+                self.linears[k].weight.copy_(weights[k][None])
+                net[-1].weight.zero_()
+                net[-1].bias.fill_(float(intercepts[k]))
+        return True
+
+    def isolated_energies(self) -> dict[str, float] | None:
+        """The energy an atom without neighbours has by construction (None when free)."""
+        if not self.anchor_isolated:
+            return None
+        return {s: float(e) for s, e in zip(self.species, self.reference_energy, strict=True)}
+
+    def feature_signature(self):
+        """Equal signatures mean equal features: an ensemble computes them once."""
+        return ("acsf", self.acsf.params, tuple(self.species))
+
     def set_normalization(self, mean: torch.Tensor, std: torch.Tensor) -> None:
         """Per-species feature statistics; tiny std (constant features) is clamped to 1."""
         self.feature_mean.copy_(mean)
@@ -165,6 +214,6 @@ class BPNN(torch.nn.Module):
             e = e + self.linears[k](x).squeeze(-1)
         return e
 
-    def forward(self, species, edge_i, edge_j, vectors) -> torch.Tensor:
-        """Per-atom energies (n_atoms,) in eV."""
+    def forward(self, species, edge_i, edge_j, vectors, batch=None) -> torch.Tensor:
+        """Per-atom energies (n_atoms,) in eV (`batch` is not needed: ACSF are per atom)."""
         return self.energies_from_features(species, self.features(species, edge_i, edge_j, vectors))

@@ -14,8 +14,8 @@ from pathlib import Path
 import torch
 
 from nnpcalc import __version__
-from nnpcalc.models.bpnn import BPNN
-from nnpcalc.models.ensemble import Ensemble
+from nnpcalc.models.contract import model_dtype
+from nnpcalc.models.registry import model_class
 
 FORMAT_NAME = "nnpcalc-model"
 FORMAT_VERSION = 1
@@ -25,23 +25,19 @@ class ModelFileError(ValueError):
     """The file is not a usable nnpcalc model; the message says why."""
 
 
-def _bpnn_from(config: dict, state: dict) -> BPNN:
-    model = BPNN(**config)
+def _rebuild(kind: str, config: dict, state: dict) -> torch.nn.Module:
+    model = model_class(kind).from_config(config)
     # Match the stored precision before copying weights in, so float64 files stay exact.
-    model.to(dtype=state["reference_energy"].dtype)
+    floating = [t for t in state.values() if torch.is_tensor(t) and t.is_floating_point()]
+    if floating:
+        model.to(dtype=floating[0].dtype)
     model.load_state_dict(state, strict=True)
     return model
 
 
 def model_to_payload(model: torch.nn.Module, metadata: dict | None = None) -> dict:
-    if isinstance(model, Ensemble):
-        members = [{"config": m.config(), "state_dict": m.state_dict()} for m in model.members]
-        body = {"members": members}
-    elif isinstance(model, BPNN):
-        body = {"config": model.config(), "state_dict": model.state_dict()}
-    else:
-        raise TypeError(f"cannot save a {type(model).__name__}")
-    dtype = next(model.parameters()).dtype
+    """Plain containers only: kind, config() and state dict (per member for an ensemble)."""
+    model_class(model.kind)  # a kind that is not registered could not be loaded again
     return {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -50,9 +46,10 @@ def model_to_payload(model: torch.nn.Module, metadata: dict | None = None) -> di
         "species": list(model.species),
         "cutoff_angstrom": float(model.cutoff),
         "units": {"energy": "eV", "length": "Angstrom"},
-        "dtype": str(dtype).replace("torch.", ""),
+        "dtype": str(model_dtype(model)).replace("torch.", ""),
         "metadata": metadata or {},
-        **body,
+        "config": model.config(),
+        "state_dict": model.state_dict(),
     }
 
 
@@ -102,14 +99,19 @@ def read_payload(path: str | os.PathLike) -> dict:
 
 
 def model_from_payload(payload: dict, source: str = "model") -> torch.nn.Module:
+    kind = payload.get("kind")
     try:
-        if payload["kind"] == "bpnn":
-            return _bpnn_from(payload["config"], payload["state_dict"])
-        if payload["kind"] == "ensemble":
-            return Ensemble([_bpnn_from(m["config"], m["state_dict"]) for m in payload["members"]])
+        model_class(kind)
+    except ValueError as exc:
+        raise ModelFileError(f"{source}: {exc}") from None
+    try:
+        if "members" in payload:  # format 1 ensembles stored members side by side
+            members = [_rebuild(m.get("kind", "bpnn"), m["config"], m["state_dict"])
+                       for m in payload["members"]]
+            return model_class("ensemble")(members)
+        return _rebuild(kind, payload["config"], payload["state_dict"])
     except (KeyError, RuntimeError, TypeError) as exc:
         raise ModelFileError(f"{source} is incompatible or incomplete: {exc}") from exc
-    raise ModelFileError(f"{source} has unknown model kind {payload.get('kind')!r}")
 
 
 def load_model(path: str | os.PathLike) -> torch.nn.Module:

@@ -60,6 +60,7 @@ class StillingerWeber(torch.nn.Module):
     """Per-atom SW energies in the chosen partition ("vertex" or "lammps")."""
 
     kind = "stillinger_weber"
+    Settings = None  # a fixed reference potential: saved and loaded like any model, not trained
 
     def __init__(self, params: SWParameters | None = None, partition: str = "vertex"):
         super().__init__()
@@ -76,7 +77,14 @@ class StillingerWeber(torch.nn.Module):
     def config(self) -> dict:
         return {"params": asdict(self.params), "partition": self.partition}
 
-    def forward(self, species, edge_i, edge_j, vectors) -> torch.Tensor:
+    def isolated_energies(self) -> dict[str, float]:
+        return {"Si": 0.0}
+
+    @classmethod
+    def from_config(cls, config: dict) -> StillingerWeber:
+        return cls(SWParameters(**config["params"]), config["partition"])
+
+    def forward(self, species, edge_i, edge_j, vectors, batch=None) -> torch.Tensor:
         p = self.params
         n_atoms = species.shape[0]
         rc = p.cutoff

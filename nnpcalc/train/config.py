@@ -6,7 +6,10 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator
+
+from nnpcalc.models.contract import ModelSettings
+from nnpcalc.models.registry import model_class, trainable_kinds
 
 
 class ConfigError(ValueError):
@@ -15,27 +18,6 @@ class ConfigError(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class ModelSettings(_Strict):
-    species: list[str] | None = None
-    cutoff: float = Field(6.0, gt=0)
-    hidden: list[int] = Field(default_factory=lambda: [30, 30])
-    activation: Literal["tanh", "silu", "softplus"] = "tanh"
-    descriptor: str | dict | None = None  # a preset name (descriptors.acsf.PRESETS) or a table
-    anchor_isolated: bool | None = None  # None: anchor when isolated-atom energies are known
-    linear_term: bool = False  # a linear shortcut beside the MLP, started at a ridge fit
-    whitening: bool = False  # PCA-whiten the standardised features (fitted on training atoms)
-
-
-    @field_validator("descriptor")
-    @classmethod
-    def _known_preset(cls, value):
-        from nnpcalc.descriptors.acsf import PRESETS
-
-        if isinstance(value, str) and value not in PRESETS:
-            raise ValueError(f"unknown descriptor preset {value!r}; choose from {sorted(PRESETS)}")
-        return value
 
 
 class LabelKeys(_Strict):
@@ -108,13 +90,19 @@ class TrainConfig(_Strict):
     keys: LabelKeys = Field(default_factory=LabelKeys)
     skip_missing_labels: bool = False
     isolated_atom_energies: dict[str, float] | None = None
-    model: ModelSettings = Field(default_factory=ModelSettings)
+    # `kind` picks the model (models.registry); the rest of the block is that kind's Settings
+    model: SerializeAsAny[ModelSettings] = Field(default_factory=lambda: _settings({}))
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
     gdf: GDFSettings = Field(default_factory=GDFSettings)
     replicas: int = Field(1, ge=1)
     dtype: Literal["float32", "float64"] = "float32"
     device: str | None = None
     out: str = "runs/nnp"
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _model_kind(cls, value):
+        return value if isinstance(value, ModelSettings) else _settings(value)
 
     @field_validator("data")
     @classmethod
@@ -134,20 +122,43 @@ def _allowed_keys(model: type[BaseModel], path: tuple) -> list[str]:
     return sorted(model.model_fields)
 
 
+def _settings(block: dict) -> ModelSettings:
+    """The `model:` block validated by its kind's Settings class (kind defaults to bpnn)."""
+    if not isinstance(block, dict):
+        raise ValueError("the model block must be a mapping of keys to values")
+    kind = block.get("kind", "bpnn")
+    settings = getattr(model_class(kind), "Settings", None)
+    if settings is None:
+        raise ValueError(f"model kind {kind!r} cannot be trained; trainable kinds: "
+                         f"{trainable_kinds()}")
+    try:
+        return settings(**block)
+    except ValidationError as exc:
+        raise ValueError("; ".join(_messages(exc, settings, ("model",)))) from None
+
+
+def _messages(exc: ValidationError, model: type[BaseModel], prefix: tuple = ()) -> list[str]:
+    """One line per error, naming the full key and, for unknown keys, the allowed ones."""
+    lines = []
+    for err in exc.errors():
+        loc = (*prefix, *err["loc"])
+        key = ".".join(str(p) for p in loc)
+        if err["type"] == "extra_forbidden":
+            allowed = ", ".join(_allowed_keys(model, err["loc"]))
+            lines.append(f"unknown config key '{key}' (allowed here: {allowed})")
+        elif err["type"] == "value_error" and "config key" in err["msg"]:
+            lines.append(err["msg"].removeprefix("Value error, "))
+        else:
+            lines.append(f"config key '{key}': {err['msg']}")
+    return lines
+
+
 def validate_config(data: dict) -> TrainConfig:
     """Build a TrainConfig, turning pydantic's errors into one message that names each key."""
     try:
         return TrainConfig(**data)
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"])
-            if err["type"] == "extra_forbidden":
-                allowed = ", ".join(_allowed_keys(TrainConfig, err["loc"]))
-                lines.append(f"unknown config key '{key}' (allowed here: {allowed})")
-            else:
-                lines.append(f"config key '{key}': {err['msg']}")
-        raise ConfigError("; ".join(lines)) from None
+        raise ConfigError("; ".join(_messages(exc, TrainConfig))) from None
 
 
 def load_config(path: str | Path | None, overrides: dict | None = None) -> TrainConfig:

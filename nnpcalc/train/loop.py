@@ -17,18 +17,17 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from ase.units import GPa
 from tqdm.auto import tqdm
 
 from nnpcalc.calculator import DTYPES, resolve_device
-from nnpcalc.descriptors.acsf import descriptor_from
-from nnpcalc.models import BPNN
+from nnpcalc.models.contract import TrainingData
 from nnpcalc.models.model_file import save_model
 from nnpcalc.models.potential import evaluate, voigt
+from nnpcalc.models.registry import model_class
 from nnpcalc.train.checkpoint import load_checkpoint, save_atomically
 from nnpcalc.train.config import TrainConfig
 from nnpcalc.train.labels import GraphSet
-
-EV_A3_TO_GPA = 160.21766208
 
 
 @dataclass
@@ -42,40 +41,20 @@ class Prepared:
     test: GraphSet
     reference_energies: dict[str, float]
     anchor: bool
-    feature_mean: torch.Tensor
-    feature_std: torch.Tensor
-    energy_scale: float
+    architecture: dict  # the model kind's config() for the new models
+    statistics: TrainingData  # what each new model fits its statistics from
     monitor: object | None
     dtype: torch.dtype
     device: torch.device
-    linear_init: tuple[torch.Tensor, torch.Tensor] | None = None  # (weights, intercepts)
-    whiten: torch.Tensor | None = None  # (n_species, n_f, n_f) PCA-whitening matrices
 
 
-def new_model(prep: Prepared, seed: int) -> BPNN:
-    cfg = prep.config.model
+def new_model(prep: Prepared, seed: int) -> tuple[torch.nn.Module, bool]:
+    """A freshly initialised model of the configured kind with its statistics fitted, and
+    whether that start is itself a fitted model (then it competes for the best checkpoint)."""
     torch.manual_seed(seed)
-    model = BPNN(prep.species, descriptor=prep_descriptor(cfg), hidden=cfg.hidden,
-                 activation=cfg.activation, anchor_isolated=prep.anchor,
-                 linear_term=cfg.linear_term, whitening=cfg.whitening)
-    if prep.whiten is not None:
-        model.set_whitening(prep.whiten)
-    if prep.linear_init is not None:
-        # Start at the ridge fit: the network's output layer starts at zero (plus intercept).
-        weights, intercepts = prep.linear_init
-        with torch.no_grad():
-            for k, net in enumerate(model.nets):
-                model.linears[k].weight.copy_(weights[k][None])
-                net[-1].weight.zero_()
-                net[-1].bias.fill_(float(intercepts[k]))
-    model.to(dtype=prep.dtype, device=prep.device)
-    model.set_normalization(prep.feature_mean.to(prep.dtype), prep.feature_std.to(prep.dtype))
-    model.set_reference_energies(prep.reference_energies, prep.energy_scale)
-    return model
-
-
-def prep_descriptor(cfg):
-    return descriptor_from(cfg.descriptor, cfg.cutoff)
+    model = model_class(prep.config.model.kind).from_config(prep.architecture)
+    fitted_start = bool(model.fit_statistics(prep.statistics))
+    return model.to(dtype=prep.dtype, device=prep.device), fitted_start
 
 
 def _loss_terms(out, labels, batch, cfg: TrainConfig) -> dict[str, torch.Tensor]:
@@ -123,22 +102,22 @@ def evaluate_set(model, data: GraphSet, cfg: TrainConfig, dtype, device,
     de = np.concatenate(de)
     metrics = {
         "loss": sum(losses) / len(data),
-        "energy_rmse_meV": 1000 * float(np.sqrt(np.mean(de**2))),
-        "energy_mae_meV": 1000 * float(np.mean(np.abs(de))),
+        "energy_rmse_meV_per_atom": 1000 * float(np.sqrt(np.mean(de**2))),
+        "energy_mae_meV_per_atom": 1000 * float(np.mean(np.abs(de))),
     }
     if dfs:
         df = np.concatenate(dfs)
-        metrics["forces_rmse_eVA"] = float(np.sqrt(np.mean(df**2)))
-        metrics["forces_mae_eVA"] = float(np.mean(np.abs(df)))
+        metrics["forces_rmse_eV_per_A"] = float(np.sqrt(np.mean(df**2)))
+        metrics["forces_mae_eV_per_A"] = float(np.mean(np.abs(df)))
     if dss:
-        ds = np.concatenate(dss) * EV_A3_TO_GPA
+        ds = np.concatenate(dss) / GPa
         metrics["stress_rmse_GPa"] = float(np.sqrt(np.mean(ds**2)))
     return metrics
 
 
 def _stopping_value(row: dict, rule: str) -> float:
     val_loss = row.get("val_loss", row.get("train_loss"))
-    val_e = row.get("val_energy_rmse_meV", row.get("train_energy_rmse_meV"))
+    val_e = row.get("val_energy_rmse_meV_per_atom", row.get("train_energy_rmse_meV_per_atom"))
     mapping = row.get("mapping_error_meV", float("nan"))
     if rule in ("mapping", "combined") and math.isnan(mapping):
         raise ValueError(f"early_stopping={rule!r} needs held-out invariant points "
@@ -157,11 +136,11 @@ def _write_logs(history: list[dict], out_dir: Path) -> None:
 
 
 def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False,
-                  progress: bool = True) -> tuple[BPNN, list[dict]]:
+                  progress: bool = True) -> tuple[torch.nn.Module, list[dict]]:
     """Train one model; writes best_model.pt, last.ckpt and logs into `out_dir`."""
     cfg = prep.config
     out_dir.mkdir(parents=True, exist_ok=True)
-    model = new_model(prep, seed)
+    model, fitted_start = new_model(prep, seed)
     optimizer = _optimizer(model, cfg)
     scheduler = _scheduler(optimizer, cfg)
     # With ema_decay the model that is evaluated, checkpointed and returned is an exponential
@@ -181,7 +160,7 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
             scheduler.load_state_dict(ckpt["scheduler"])
         state = ckpt["state"]
     n_train = len(prep.train)
-    if state["epoch"] == 0 and prep.linear_init is not None:
+    if state["epoch"] == 0 and fitted_start:
         # A fitted start is a model in its own right: training must beat it to replace it.
         model.eval()
         row = _measure(model, prep, 0, optimizer.param_groups[0]["lr"], time.perf_counter())
@@ -234,7 +213,8 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
                          **({"averaged": averaged.state_dict()} if cfg.ema_decay else {})},
                         ckpt_path)
         _write_logs(state["history"], out_dir)
-        bar.set_postfix(E=f"{row.get('val_energy_rmse_meV', row['train_energy_rmse_meV']):.1f}",
+        energy = row.get("val_energy_rmse_meV_per_atom", row["train_energy_rmse_meV_per_atom"])
+        bar.set_postfix(E=f"{energy:.1f}",
                         map=f"{row.get('mapping_error_meV', float('nan')):.1f}")
         if state["bad_epochs"] >= cfg.patience or floor_reached:
             break

@@ -13,8 +13,8 @@ def plot_training_curves(histories: list[list[dict]], path: Path) -> Path:
         tag = f" (replica {k})" if len(histories) > 1 else ""
         epochs = [r["epoch"] for r in history]
         for key, label, style in (
-            ("train_energy_rmse_meV", "train E RMSE", "-"),
-            ("val_energy_rmse_meV", "validation E RMSE", "--"),
+            ("train_energy_rmse_meV_per_atom", "train E RMSE", "-"),
+            ("val_energy_rmse_meV_per_atom", "validation E RMSE", "--"),
             ("mapping_error_meV", "held-out invariant-point error", ":"),
             ("mapping_train_rmse_meV", "in-loss invariant points", "-."),
         ):
