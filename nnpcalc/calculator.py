@@ -32,7 +32,8 @@ class NNPCalculator(Calculator):
     forward pass in `predict`; `min_distance` (Å) rejects overlapping atoms.
     """
 
-    implemented_properties = ["energy", "free_energy", "energies", "forces", "stress"]
+    implemented_properties = ["energy", "free_energy", "energies", "forces", "stress",
+                              "stresses"]
 
     def __init__(
         self,
@@ -72,18 +73,20 @@ class NNPCalculator(Calculator):
                            self.min_distance, first_label=first)
 
     def predict(self, structures: Sequence[Atoms], forces: bool = True,
-                stress: bool = True) -> list[dict]:
+                stress: bool = True, stresses: bool = False) -> list[dict]:
         """One batched evaluation per chunk of `max_atoms`; one result dict per structure.
 
         Keys: energy, free_energy (eV), energies (N,), forces (N, 3) eV/Å, stress (6,) eV/Å³
-        for structures with a periodic cell; energies_std / energy_std for ensembles.
+        and (when asked) stresses (N, 6) for structures with a periodic cell (per-atom
+        stresses sum to the stress; convention in models/potential.py); energies_std /
+        energy_std for ensembles.
         """
         if isinstance(structures, Atoms):
             raise TypeError("predict takes a list of Atoms; use the calculator for one structure")
         results: list[dict] = []
         for chunk in chunks_by_atoms(structures, self.max_atoms):
             batch = self._batch([structures[k] for k in chunk], first=chunk.start)
-            out = evaluate(self.model, batch, forces=forces, stress=stress)
+            out = evaluate(self.model, batch, forces=forces, stress=stress, stresses=stresses)
             results.extend(self._split(out, batch))
         return results
 
@@ -106,13 +109,16 @@ class NNPCalculator(Calculator):
         """One result dict per structure of the batch (subclasses add properties here)."""
         bounds = np.cumsum([0, *batch.n_atoms.tolist()])
         arrays = {k: v.detach().cpu().double().numpy() for k, v in out.items()}
-        if "stress" in out:
-            arrays["stress"] = voigt(out["stress"]).detach().cpu().double().numpy()
-        per_atom = {"energies", "forces", "energies_std"}
+        for key in ("stress", "stresses"):
+            if key in out:
+                arrays[key] = voigt(out[key]).detach().cpu().double().numpy()
+        per_atom = {"energies", "forces", "energies_std", "stresses"}
         results = []
         for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
             res = {}
             for key, value in arrays.items():
+                if key == "stresses" and not bool(batch.periodic[k]):
+                    continue
                 if key in per_atom:
                     res[key] = value[a:b].copy()
                 elif key == "stress":
@@ -126,14 +132,6 @@ class NNPCalculator(Calculator):
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
         super().calculate(atoms, properties, system_changes)
-        want_stress = bool(self.atoms.pbc.any())
-        self.results = self.predict([self.atoms], forces=True, stress=want_stress)[0]
-
-
-def calculator_from(spec: str, dtype: str = "float64") -> Calculator:
-    """A calculator by name: "teacher" (Stillinger–Weber) or a path to a model file."""
-    if spec == "teacher":
-        from nnpcalc.teachers import SWCalculator
-
-        return SWCalculator(dtype=dtype)
-    return NNPCalculator(spec, dtype=dtype)
+        periodic = bool(self.atoms.pbc.any())
+        self.results = self.predict([self.atoms], forces=True, stress=periodic,
+                                    stresses=periodic and "stresses" in properties)[0]

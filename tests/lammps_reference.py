@@ -54,7 +54,15 @@ def sw_file_parameters(path: str | None = None) -> dict[str, float]:
     raise ValueError(f"no Si Si Si entry in {path or sw_potential_file()}")
 
 
-def _setup(atoms: Atoms):
+def write_sw_file(path, **changes: float) -> str:
+    """A one-entry .sw file: LAMMPS's Si parameters with `changes` (e.g. lambda_=0)."""
+    values = {**sw_file_parameters(), **changes}
+    with open(path, "w") as handle:
+        handle.write("Si Si Si " + " ".join(repr(values[k]) for k in SW_FILE_FIELDS) + "\n")
+    return str(path)
+
+
+def _setup(atoms: Atoms, sw_file: str | None = None):
     lmp = _LAMMPS.lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
     prism = Prism(atoms.cell[:], pbc=atoms.pbc)
     xhi, yhi, zhi, xy, xz, yz = prism.get_lammps_prism()
@@ -68,16 +76,18 @@ def _setup(atoms: Atoms):
     x = prism.vector_to_lammps(atoms.positions, wrap=True)
     lmp.create_atoms(len(atoms), list(range(1, len(atoms) + 1)), [1] * len(atoms),
                      x.ravel().tolist())
-    lmp.commands_list(["pair_style sw", f"pair_coeff * * {sw_potential_file()} Si",
-                       "compute peratom all pe/atom", "thermo_style custom pe pxx pyy pzz "
+    lmp.commands_list(["pair_style sw", f"pair_coeff * * {sw_file or sw_potential_file()} Si",
+                       "compute peratom all pe/atom", "compute sa all stress/atom NULL virial",
+                       "thermo_style custom pe pxx pyy pzz "
                        "pyz pxz pxy", "thermo_modify norm no"])
     return lmp, prism
 
 
-def lammps_sw(atoms: Atoms) -> dict:
-    """Energy (eV), forces (eV/Å), stress (ASE: eV/Å^3, tensile positive, xx yy zz yz xz xy)
-    and per-atom energies (compute pe/atom) from LAMMPS pair_style sw."""
-    lmp, prism = _setup(atoms)
+def lammps_sw(atoms: Atoms, sw_file: str | None = None) -> dict:
+    """Energy (eV), forces (eV/Å), stress (ASE: eV/Å^3, tensile positive, xx yy zz yz xz xy),
+    per-atom energies (compute pe/atom) and per-atom stresses (compute stress/atom, as ASE's
+    `stresses`: eV/Å^3, summing to the stress) from LAMMPS pair_style sw."""
+    lmp, prism = _setup(atoms, sw_file)
     lmp.command("run 0")
     energy = lmp.get_thermo("pe")
     forces = prism.vector_to_ase(np.array(lmp.numpy.extract_atom("f")[: len(atoms)]))
@@ -86,14 +96,21 @@ def lammps_sw(atoms: Atoms) -> dict:
     # bar per eV/Å^3 as LAMMPS itself uses it (1602176.5, not the CODATA 1602176.634): the
     # 8e-8 relative difference would otherwise show up as a stress "disagreement".
     bar_per_ev_a3 = lmp.extract_global("nktv2p")
+    # stress/atom: minus the per-atom pressure × volume, in bar·Å^3, order xx yy zz xy xz yz
+    per_atom = np.array(lmp.numpy.extract_compute("sa", 1, 2)[: len(atoms)])
     lmp.close()
+    stresses = []
+    for xx, yy, zz, xy, xz, yz in per_atom / (bar_per_ev_a3 * atoms.get_volume()):
+        s = prism.tensor2_to_ase(np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]]))
+        stresses.append([s[0, 0], s[1, 1], s[2, 2], s[1, 2], s[0, 2], s[0, 1]])
     tensor = np.array([[p["pxx"], p["pxy"], p["pxz"]], [p["pxy"], p["pyy"], p["pyz"]],
                        [p["pxz"], p["pyz"], p["pzz"]]])
     # LAMMPS reports pressure (compressive positive) in bar, in its rotated frame.
     sigma = prism.tensor2_to_ase(-tensor / bar_per_ev_a3)
     voigt = np.array([sigma[0, 0], sigma[1, 1], sigma[2, 2], sigma[1, 2], sigma[0, 2],
                       sigma[0, 1]])
-    return {"energy": energy, "forces": forces, "stress": voigt, "energies": pe}
+    return {"energy": energy, "forces": forces, "stress": voigt, "energies": pe,
+            "stresses": np.array(stresses)}
 
 
 def lammps_sw_minimized_energy(atoms: Atoms, etol: float = 1e-12, ftol: float = 1e-8) -> float:
