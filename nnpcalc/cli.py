@@ -1,4 +1,4 @@
-"""`nnpcalc` command line: each subcommand lives beside the code it drives.
+"""`nnpcalc` command line: one module per command in `nnpcalc.commands`.
 
 A command module exposes ``register(subparsers)``, which adds its parser and sets ``func``;
 this file only lists them, so adding a command never touches another command's code.
@@ -11,11 +11,13 @@ import importlib
 import sys
 
 COMMAND_MODULES = (
-    "nnpcalc.train.command",
-    "nnpcalc.labeling",
-    "nnpcalc.analysis.audit",
-    "nnpcalc.analysis.commands",
-    "nnpcalc.demo",
+    "nnpcalc.commands.train",
+    "nnpcalc.commands.label",
+    "nnpcalc.commands.audit",
+    "nnpcalc.commands.analyses",
+    "nnpcalc.commands.report",
+    "nnpcalc.commands.check",
+    "nnpcalc.commands.demo",
 )
 
 
@@ -23,13 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nnpcalc", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 

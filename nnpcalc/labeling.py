@@ -8,13 +8,11 @@ GPAW runs under Debian's /usr/bin/python3 in a subprocess (nnpcalc/gpaw_worker.p
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
 import re
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -22,7 +20,6 @@ from pathlib import Path
 
 import ase.io
 import numpy as np
-import yaml
 from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 
@@ -169,31 +166,3 @@ def label(structures: Sequence[Atoms], calculator, settings: dict | None, out_pa
                   f"{atoms.info.get('config_type', '')} ({len(atoms)} atoms) "
                   f"{time.time() - start:.1f} s", flush=True)
     return counts
-
-
-def register(subparsers) -> None:
-    p = subparsers.add_parser("label", help="label structures with GPAW or an ASE calculator",
-                              description=__doc__.splitlines()[0])
-    p.add_argument("structures", nargs="+", help="files ase.io can read")
-    p.add_argument("--calculator", default="gpaw", choices=["gpaw", "emt", "lj"])
-    p.add_argument("--settings", help="YAML with pw_cutoff_eV, kpoint_density, smearing_eV, xc")
-    p.add_argument("--out", required=True, help="output extxyz (appended; resumable)")
-    p.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    settings = yaml.safe_load(open(args.settings)) if args.settings else {}
-    structures = [a for path in args.structures for a in ase.io.read(path, ":")]
-    if args.calculator == "gpaw":
-        calc = "gpaw"
-    elif args.calculator == "emt":
-        from ase.calculators.emt import EMT
-
-        calc = EMT()
-    else:
-        from ase.calculators.lj import LennardJones
-
-        calc = LennardJones()
-    counts = label(structures, calc, settings, args.out)
-    print(json.dumps(counts), file=sys.stderr)
-    return 0 if counts["failed"] == 0 else 1

@@ -169,8 +169,14 @@ def test_dtype_and_device_arguments(si_model):
     with pytest.raises(ValueError, match="dtype"):
         NNPCalculator(si_model, dtype="float16")
     calc = NNPCalculator(si_model, device=None)
-    assert calc.device.type in ("cpu", "cuda")
+    assert calc.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
     assert calc.dtype == torch.float32
+    assert {(p.device.type, p.dtype) for p in calc.model.parameters()} == {
+        (calc.device.type, torch.float32)}
+    assert next(si_model.parameters()).dtype == torch.float64  # the caller's model untouched
+    cpu64 = NNPCalculator(si_model, device="cpu", dtype="float64")
+    assert {(p.device.type, p.dtype) for p in cpu64.model.parameters()} == {
+        ("cpu", torch.float64)}
 
 
 def test_perfect_crystals_have_finite_zero_forces(si_model):

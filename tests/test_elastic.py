@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from ase.build import bulk
+from ase.units import GPa
 from lammps_reference import lammps_sw, requires_lammps
 
 from nnpcalc.analysis.elastic import cubic_elastic_constants, elastic_constants
-from nnpcalc.analysis.eos import EV_A3_TO_GPA, equation_of_state
+from nnpcalc.analysis.eos import equation_of_state
 from nnpcalc.analysis.relax import relax
 from nnpcalc.sampling import crystal, strained
 from nnpcalc.teachers import SWCalculator
@@ -56,7 +57,7 @@ def test_relaxed_c44_equals_the_curvature_of_the_relaxed_energy(full):
     energies = [relax(strained(unit, [0, 0, 0, g, 0, 0]), calc, fmax=1e-5)["energy_eV"]
                 for g in strains]
     curvature = np.polyfit(strains, energies, 4)[2] * 2
-    assert curvature / unit.get_volume() * EV_A3_TO_GPA == pytest.approx(full["C44_GPa"],
+    assert curvature / unit.get_volume() / GPa == pytest.approx(full["C44_GPa"],
                                                                          rel=5e-3)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import ase.io
 import numpy as np
 import pytest
@@ -12,7 +14,8 @@ from ase.calculators.singlepoint import SinglePointCalculator
 
 from nnpcalc import NNPCalculator, load_model
 from nnpcalc.train import ConfigError, fit, load_config
-from nnpcalc.train.data import LabelError
+from nnpcalc.train.config import validate_config
+from nnpcalc.train.data import LabelError, read_labelled
 
 
 def lj_labelled(n: int, seed: int = 0) -> list:
@@ -81,8 +84,11 @@ def test_label_less_structure_is_named_or_skipped(tmp_path):
     cfg = config(path, tmp_path)
     with pytest.raises(LabelError, match=r"mixed.extxyz:3: no energy label"):
         fit(cfg, progress=False)
-    model = fit({**cfg, "skip_missing_labels": True, "epochs": 1}, progress=False)
-    assert model is not None
+    fit({**cfg, "skip_missing_labels": True, "epochs": 1}, progress=False)
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    sources = [s for split in summary["split_sources"].values() for s in split]
+    assert len(sources) == len(structures)  # the six labelled ones, and not the bare cell
+    assert not any(s.endswith(":3") for s in sources)
 
 
 def test_missing_forces_are_an_error_when_the_loss_uses_them(tmp_path):
@@ -104,8 +110,15 @@ def test_custom_label_keys(tmp_path):
         a.calc = None
     path = tmp_path / "custom.extxyz"
     ase.io.write(path, atoms)
-    fit(config(path, tmp_path, epochs=1, keys={"energy": "dft_energy", "forces": "dft_forces"}),
-        progress=False)
+    cfg = validate_config(config(path, tmp_path, epochs=1,
+                                 keys={"energy": "dft_energy", "forces": "dft_forces"}))
+    items = read_labelled([str(path)], cfg.keys, need_forces=True)
+    assert [it.energy for it in items] == pytest.approx([a.info["dft_energy"] for a in atoms])
+    for it, a in zip(items, atoms, strict=True):
+        np.testing.assert_allclose(it.forces, a.arrays["dft_forces"], atol=1e-7)  # extxyz digits
+    fit(cfg, progress=False)
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["n_train"] + summary["n_validation"] == len(atoms)
 
 
 def test_bad_config_key_is_named_with_allowed_keys(tmp_path):
@@ -197,7 +210,7 @@ def test_monitor_finds_invariant_points_and_logs_the_direct_value(tmp_path):
     last = torch.load(tmp_path / "run" / "last.ckpt", weights_only=True)["model"]
     from nnpcalc.models import BPNN
 
-    model = BPNN(["Si"], descriptor=prep_descriptor_dict(prep), hidden=[12]).double()
+    model = BPNN.from_config(prep.architecture).double()
     model.load_state_dict(last)
     calc = NNPCalculator(model, dtype="float64")
     held_out = [validation[0], validation[1], Atoms_single()]
@@ -208,12 +221,6 @@ def test_monitor_finds_invariant_points_and_logs_the_direct_value(tmp_path):
     direct = float(np.sqrt(np.mean(np.square(errors))))
     assert history[-1]["mapping_error_meV"] == pytest.approx(direct, rel=1e-9)
     assert errors[2] == pytest.approx(0.0, abs=1e-9)  # anchored isolated atom
-
-
-def prep_descriptor_dict(prep):
-    from nnpcalc.train.loop import prep_descriptor
-
-    return prep_descriptor(prep.config.model)
 
 
 def Atoms_single():  # noqa: N802 - reads like the ASE constructor it wraps

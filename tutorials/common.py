@@ -8,7 +8,7 @@ from pathlib import Path
 from ase.build import bulk
 
 from nnpcalc.analysis.eos import equation_of_state
-from nnpcalc.calculator import calculator_from
+from nnpcalc.resolve import calculator_from
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

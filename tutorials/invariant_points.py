@@ -121,10 +121,11 @@ def assess(files, out: Path, name: str, config: dict) -> dict:
                       if p.source == "probe" and p.kind == "single_orbit_crystal"]
     return {
         "cutoff_A": config["model"]["cutoff"], "early_stopping": config["early_stopping"],
-        "training_energy_rmse_meV": result.energy_rmse_meV_per_atom.get("training"),
-        "validation_energy_rmse_meV": summary["validation"].get("energy_rmse_meV"),
-        "validation_forces_rmse_eVA": summary["validation"].get("forces_rmse_eVA"),
-        "heldout_total_energy_rmse_meV": float(np.sqrt(np.mean(np.square(totals)))),
+        "training_energy_rmse_meV_per_atom": result.energy_rmse_meV_per_atom.get("training"),
+        "validation_energy_rmse_meV_per_atom":
+            summary["validation"].get("energy_rmse_meV_per_atom"),
+        "validation_forces_rmse_eV_per_A": summary["validation"].get("forces_rmse_eV_per_A"),
+        "heldout_total_energy_rmse_meV_per_atom": float(np.sqrt(np.mean(np.square(totals)))),
         "heldout_atomic_vs_vertex_rmse_meV": rms([d for v in by_type.values() for d in v]),
         "heldout_atomic_vs_vertex_by_type_meV": {k: rms(v) for k, v in by_type.items()},
         "probe_invariant_rmse_meV": result.mapping_rmse_meV.get("probe"),
@@ -140,7 +141,7 @@ def plot(results: dict, path: Path) -> None:
     x = np.arange(len(names))
     fig, ax = plt.subplots(figsize=(8, 4))
     for k, (key, label) in enumerate((
-            ("heldout_total_energy_rmse_meV", "held-out totals (E/N)"),
+            ("heldout_total_energy_rmse_meV_per_atom", "held-out totals (E/N)"),
             ("heldout_atomic_vs_vertex_rmse_meV", "atomic energies vs teacher"),
             ("crystal_probe_rmse_meV", "crystal invariant-point probes"))):
         ax.bar(x + (k - 1) * 0.27, [results[n][key] for n in names], 0.27, label=label)
@@ -188,8 +189,8 @@ def main() -> None:
              "| experiment | val E RMSE | held-out totals | atomic vs teacher | crystal probes | "
              "all probes | verdict |", "|---|---|---|---|---|---|---|"]
     for name, r in results.items():
-        lines.append(f"| {name} | {r['validation_energy_rmse_meV']:.1f} | "
-                     f"{r['heldout_total_energy_rmse_meV']:.1f} | "
+        lines.append(f"| {name} | {r['validation_energy_rmse_meV_per_atom']:.1f} | "
+                     f"{r['heldout_total_energy_rmse_meV_per_atom']:.1f} | "
                      f"{r['heldout_atomic_vs_vertex_rmse_meV']:.1f} | "
                      f"{r['crystal_probe_rmse_meV']:.1f} | {r['probe_invariant_rmse_meV']:.1f} | "
                      f"{r['verdict']} |")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 from ase import Atoms
+from ase.units import GPa
 
-from nnpcalc.analysis.eos import EV_A3_TO_GPA, conventional_volume_ratio
+from nnpcalc.analysis.eos import conventional_volume_ratio
 from nnpcalc.analysis.errors import predict_many
 from nnpcalc.analysis.relax import relax
 from nnpcalc.sampling import strained
@@ -33,7 +34,7 @@ def _derivatives(calc, atoms: Atoms, strain_indices, delta: float, relax_ions: b
     cells = [strained(atoms, delta * sign * np.eye(6)[j]) for j in strain_indices
              for sign in (1, -1)]
     s = _stresses(calc, cells, relax_ions, fmax).reshape(len(strain_indices), 2, 6)
-    return (s[:, 0, :] - s[:, 1, :]).T / (2 * delta) * EV_A3_TO_GPA
+    return (s[:, 0, :] - s[:, 1, :]).T / (2 * delta) / GPa
 
 
 def _check(atoms: Atoms, delta: float) -> None:

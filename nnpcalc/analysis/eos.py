@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 from ase import Atoms
+from ase.units import GPa
 from scipy.optimize import curve_fit
 
 from nnpcalc.analysis.errors import predict_many
 
-EV_A3_TO_GPA = 160.21766208
 CUBIC_SPACE_GROUPS = range(195, 231)
 
 
@@ -41,7 +41,7 @@ def fit_birch_murnaghan(volumes, energies) -> dict:
     params, _ = curve_fit(birch_murnaghan, v, e, p0=guess, maxfev=20000)
     residual = e - birch_murnaghan(v, *params)
     return {"E0_eV": float(params[0]), "V0_A3": float(params[1]),
-            "B_GPa": float(params[2] * EV_A3_TO_GPA), "Bp": float(params[3]),
+            "B_GPa": float(params[2] / GPa), "Bp": float(params[3]),
             "fit_rms_meV": float(1000 * np.sqrt(np.mean(residual**2)))}
 
 

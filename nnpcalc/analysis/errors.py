@@ -7,10 +7,9 @@ from pathlib import Path
 
 import numpy as np
 from ase import Atoms
+from ase.units import GPa
 
 from nnpcalc.plotting import plt, save_figure
-
-EV_A3_TO_GPA = 160.21766208
 
 
 def predict_many(calc, structures: Sequence[Atoms]) -> list[dict]:
@@ -53,8 +52,8 @@ def test_set_errors(calc, labelled: Sequence[Atoms]) -> dict:
             f_pred.append(pred["forces"].ravel())
         stress = _label(atoms, "stress")
         if stress is not None and "stress" in pred:
-            s_ref.append(np.asarray(stress).ravel()[:6] * EV_A3_TO_GPA)
-            s_pred.append(pred["stress"] * EV_A3_TO_GPA)
+            s_ref.append(np.asarray(stress).ravel()[:6] / GPa)
+            s_pred.append(pred["stress"] / GPa)
     de = 1000 * (np.array(e_pred) - np.array(e_ref))
     result = {
         "n_structures": len(labelled),

@@ -7,7 +7,6 @@ invariant-point audit. Every number also lands in report.json.
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -179,31 +178,3 @@ def read_baselines(path: str | Path) -> dict:
     data = json.loads(Path(path).read_text())
     data["_dir"] = str(Path(path).parent)
     return data
-
-
-def run(args: argparse.Namespace) -> int:
-    import ase.io
-
-    from nnpcalc.calculator import NNPCalculator
-
-    def read(paths):
-        return [a for p in paths or [] for a in ase.io.read(p, ":")]
-
-    dft = read_baselines(args.dft) if args.dft else None
-    isolated = ({"Si": dft["isolated_atom_energy_eV"]}
-                if dft and "isolated_atom_energy_eV" in dft else None)
-    path = write_report(NNPCalculator(args.model), args.out, dft, read(args.data),
-                        read(args.training), isolated_atom_energies=isolated, quick=args.quick)
-    print(f"report written to {path} (and report.html beside it)")
-    return 0
-
-
-def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("report", help="model vs DFT report (Markdown + HTML + PNG)")
-    p.add_argument("model")
-    p.add_argument("--dft", help="baselines JSON (data/si_pbe_baselines.json)")
-    p.add_argument("--data", nargs="*", help="labelled test structures")
-    p.add_argument("--training", nargs="*", help="training structures (for the audit)")
-    p.add_argument("--out", default="report")
-    p.add_argument("--quick", action="store_true", help="smaller supercells")
-    p.set_defaults(func=run)

@@ -10,8 +10,6 @@ import argparse
 import json
 from pathlib import Path
 
-from nnpcalc.analysis.report import add_parser as add_report_parser
-
 MODEL_HELP = "model file (.pt), or 'teacher' for the Stillinger-Weber teacher"
 
 
@@ -37,13 +35,12 @@ def register(subparsers) -> None:
     d.add_argument("--relax-cell", action="store_true", help="zero-pressure formation energy")
     d.add_argument("--out", default="defects")
     d.set_defaults(func=run_defects)
-    add_report_parser(subparsers)
 
 
 def _setup(args: argparse.Namespace):
     """Calculator, lattice parameter (the model's own unless given), output directory."""
     from nnpcalc.analysis.defects import equilibrium_lattice
-    from nnpcalc.calculator import calculator_from
+    from nnpcalc.resolve import calculator_from
 
     calc = calculator_from(args.model)
     a0 = args.a0 or equilibrium_lattice(calc, args.symbol)

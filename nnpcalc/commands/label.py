@@ -1,0 +1,44 @@
+"""`nnpcalc label STRUCTURES --out FILE`: label structures with GPAW or an ASE calculator."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import ase.io
+import yaml
+
+from nnpcalc.labeling import label
+from nnpcalc.resolve import calculator_from
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("label", help="label structures with GPAW or an ASE calculator",
+                              description=__doc__.splitlines()[0])
+    p.add_argument("structures", nargs="+", help="files ase.io can read")
+    p.add_argument("--calculator", default="gpaw",
+                   help="gpaw (default), emt, lj, teacher, a model file, or module:factory")
+    p.add_argument("--settings", help="YAML with pw_cutoff_eV, kpoint_density, smearing_eV, xc")
+    p.add_argument("--out", required=True, help="output extxyz (appended; resumable)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = yaml.safe_load(open(args.settings)) if args.settings else {}
+    structures = [a for path in args.structures for a in ase.io.read(path, ":")]
+    if args.calculator == "gpaw":
+        calc = "gpaw"
+    elif args.calculator == "emt":
+        from ase.calculators.emt import EMT
+
+        calc = EMT()
+    elif args.calculator == "lj":
+        from ase.calculators.lj import LennardJones
+
+        calc = LennardJones()
+    else:
+        calc = calculator_from(args.calculator)
+    counts = label(structures, calc, settings, args.out)
+    print(json.dumps(counts), file=sys.stderr)
+    return 0 if counts["failed"] == 0 else 1
