@@ -13,8 +13,8 @@ import numpy as np
 import torch
 from ase import Atoms
 
-from nnpcalc.neighbors import neighbor_list
-from nnpcalc.structures import StructureError, check_structure
+from nnpcalc.neighbors import VerletList, neighbor_list
+from nnpcalc.structures import StructureError, check_structure, species_indices
 
 
 @dataclass
@@ -36,15 +36,16 @@ class AtomsBatch:
         return int(self.n_atoms.shape[0])
 
     def edge_vectors(self, positions: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
-        """Vectors from centre to neighbour, differentiable in positions and cell."""
-        edge_cell = cell[self.batch[self.edge_i]]
-        offsets = torch.einsum("ea,eab->eb", self.shifts, edge_cell)
-        return positions[self.edge_j] - positions[self.edge_i] + offsets
+        """Vectors from centre to neighbour, differentiable in positions and cell.
 
-
-def species_indices(atoms: Atoms, species: Sequence[str]) -> np.ndarray:
-    lookup = {symbol: k for k, symbol in enumerate(species)}
-    return np.array([lookup[s] for s in atoms.get_chemical_symbols()], dtype=np.int64)
+        index_select, whose backward is an index_add, not advanced indexing (an index_put)."""
+        if cell.shape[0] == 1:
+            offsets = self.shifts @ cell[0]
+        else:
+            edge_cell = cell.index_select(0, self.batch.index_select(0, self.edge_i))
+            offsets = torch.einsum("ea,eab->eb", self.shifts, edge_cell)
+        return (positions.index_select(0, self.edge_j) - positions.index_select(0, self.edge_i)
+                + offsets)
 
 
 @dataclass
@@ -62,11 +63,12 @@ class StructureGraph:
 
 def structure_graph(
     atoms: Atoms, species: Sequence[str], cutoff: float, min_distance: float = 0.5,
-    label: str = "",
+    label: str = "", neighbors: VerletList | None = None,
 ) -> StructureGraph:
-    """Check `atoms` and build its graph; `min_distance` (Å) rejects overlapping atoms."""
+    """Check `atoms` and build its graph; `min_distance` (Å) rejects overlapping atoms.
+    `neighbors` (a VerletList at the same cutoff) reuses pairs across calls."""
     check_structure(atoms, species, label)
-    nl = neighbor_list(atoms, cutoff)
+    nl = neighbors(atoms) if neighbors is not None else neighbor_list(atoms, cutoff)
     if nl.distances.size and nl.distances.min() < min_distance:
         pair = int(np.argmin(nl.distances))
         raise StructureError(

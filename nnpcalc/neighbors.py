@@ -40,3 +40,35 @@ def neighbor_list(atoms: Atoms, cutoff: float) -> NeighborList:
         shifts=shifts.astype(np.int64),
         distances=distances.astype(np.float64),
     )
+
+
+class VerletList:
+    """A neighbour list built at cutoff + skin and reused while no atom has moved more than
+    skin/2 since the build (as MD engines do); every call still returns exactly the pairs
+    within the cutoff, so results equal a fresh list's. Any change of elements, cell or pbc
+    rebuilds it."""
+
+    def __init__(self, cutoff: float, skin: float):
+        if skin < 0:
+            raise ValueError(f"skin must be >= 0 Å, got {skin}")
+        self.cutoff, self.skin = float(cutoff), float(skin)
+        self.builds = 0
+        self._key: tuple | None = None
+        self._reference: np.ndarray | None = None
+        self._candidates: NeighborList | None = None
+
+    def __call__(self, atoms: Atoms) -> NeighborList:
+        positions = atoms.get_positions()
+        key = (atoms.numbers.tobytes(), np.asarray(atoms.cell[:]).tobytes(),
+               tuple(bool(p) for p in atoms.pbc))
+        moved = (np.inf if self._reference is None or key != self._key
+                 else np.abs(positions - self._reference).max(initial=0.0) * np.sqrt(3))
+        if moved > 0.5 * self.skin or self.skin == 0:
+            self._candidates = neighbor_list(atoms, self.cutoff + self.skin)
+            self._key, self._reference = key, positions.copy()
+            self.builds += 1
+        nl = self._candidates
+        vectors = positions[nl.j] - positions[nl.i] + nl.shifts @ np.asarray(atoms.cell[:])
+        distances = np.linalg.norm(vectors, axis=1)
+        keep = distances < self.cutoff
+        return NeighborList(nl.i[keep], nl.j[keep], nl.shifts[keep], distances[keep])

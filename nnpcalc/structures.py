@@ -6,6 +6,15 @@ from collections.abc import Sequence
 
 import numpy as np
 from ase import Atoms
+from ase.data import atomic_numbers, chemical_symbols
+
+
+def species_indices(atoms: Atoms, species: Sequence[str]) -> np.ndarray:
+    """Index of each atom's element in `species` (elements must be known: check first)."""
+    lookup = np.full(max(atomic_numbers[s] for s in species) + 1, -1, dtype=np.int64)
+    for k, symbol in enumerate(species):
+        lookup[atomic_numbers[symbol]] = k
+    return lookup[atoms.numbers]
 
 
 class StructureError(ValueError):
@@ -33,7 +42,7 @@ def check_structure(atoms: Atoms, species: Sequence[str] | None = None, label: s
         if pbc.all() and abs(np.linalg.det(cell)) < 1e-8:
             raise StructureError(f"{where}the cell has zero volume under periodic boundaries")
     if species is not None:
-        unknown = sorted(set(atoms.get_chemical_symbols()) - set(species))
+        unknown = sorted({chemical_symbols[z] for z in np.unique(atoms.numbers)} - set(species))
         if unknown:
             raise StructureError(
                 f"{where}element(s) {', '.join(unknown)} not known to this model "

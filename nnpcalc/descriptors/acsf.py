@@ -149,17 +149,29 @@ def cosine_cutoff(r: torch.Tensor, cutoff: float) -> torch.Tensor:
 
 
 def _monomial_table(max_degree: int) -> tuple[list[tuple[int, int, int]], list[float], list[int]]:
-    """Exponents (a, b, c), multinomial weights and degrees of all monomials up to max_degree."""
-    exps, weights, degrees = [], [], []
-    for n in range(max_degree + 1):
-        for a in range(n + 1):
-            for b in range(n - a + 1):
-                c = n - a - b
-                exps.append((a, b, c))
-                weights.append(math.factorial(n) / (math.factorial(a) * math.factorial(b)
-                                                    * math.factorial(c)))
-                degrees.append(n)
-    return exps, weights, degrees
+    """Exponents (a, b, c), multinomial weights and degrees of all monomials up to max_degree,
+    in the order `_monomials` builds them: degree d is x·(degree d−1), then y·(its x-free
+    tail of d monomials), then z·(its last, z^(d−1))."""
+    exps, block = [(0, 0, 0)], [(0, 0, 0)]
+    for d in range(1, max_degree + 1):
+        block = ([(a + 1, b, c) for a, b, c in block] + [(a, b + 1, c) for a, b, c in block[-d:]]
+                 + [(a, b, c + 1) for a, b, c in block[-1:]])
+        exps += block
+    weights = [math.factorial(a + b + c) / (math.factorial(a) * math.factorial(b)
+                                            * math.factorial(c)) for a, b, c in exps]
+    return exps, weights, [a + b + c for a, b, c in exps]
+
+
+def _monomials(unit: torch.Tensor, max_degree: int) -> torch.Tensor:
+    """x^a y^b z^c of unit vectors (..., 3) for a + b + c ≤ max_degree, ordered as
+    `_monomial_table`: products of contiguous slices only (no gathers, no zero powers)."""
+    x, y, z = unit[..., 0:1], unit[..., 1:2], unit[..., 2:3]
+    block = torch.ones_like(x)
+    out = [block]
+    for d in range(1, max_degree + 1):
+        block = torch.cat([x * block, y * block[..., -d:], z * block[..., -1:]], dim=-1)
+        out.append(block)
+    return torch.cat(out, dim=-1)
 
 
 class ACSF(torch.nn.Module):
@@ -184,7 +196,6 @@ class ACSF(torch.nn.Module):
         shell_table = torch.tensor(shells, dtype=torch.float64).reshape(-1, 2)
         self.register_buffer("angular_eta", shell_table[:, 0].clone(), persistent=False)
         self.register_buffer("angular_rs", shell_table[:, 1].clone(), persistent=False)
-        self.register_buffer("mono_exps", torch.tensor(exps, dtype=torch.long), persistent=False)
         self.register_buffer("mono_weights", torch.tensor(weights, dtype=torch.float64),
                              persistent=False)
         degree_onehot = torch.zeros(len(exps), self.max_zeta + 1, dtype=torch.float64)
@@ -203,6 +214,17 @@ class ACSF(torch.nn.Module):
         pair_table = torch.tensor(pairs, dtype=torch.long).reshape(-1, 2)
         self.register_buffer("pair_a", pair_table[:, 0].clone(), persistent=False)
         self.register_buffer("pair_b", pair_table[:, 1].clone(), persistent=False)
+        self._exact = {name: b.clone() for name, b in self.named_buffers()
+                       if b.is_floating_point()}
+
+    def _apply(self, fn, recurse=True):
+        """Dtype/device moves re-derive the constants from their float64 values, so a model
+        converted float32 → float64 equals one built in float64 (no rounding carried along)."""
+        super()._apply(fn, recurse)
+        for name, exact in self._exact.items():
+            buffer = getattr(self, name)
+            setattr(self, name, exact.to(device=buffer.device, dtype=buffer.dtype))
+        return self
 
     @property
     def n_features(self) -> int:
@@ -227,38 +249,36 @@ class ACSF(torch.nn.Module):
         edge_j: torch.Tensor,
         vectors: torch.Tensor,
     ) -> torch.Tensor:
-        """Features (n_atoms, n_features) from centre/neighbour indices and pair vectors."""
+        """Features (n_atoms, n_features) from centre/neighbour indices and pair vectors.
+
+        Pairs are laid out densely, one row per (centre atom, neighbour species) "slot", padded
+        to the widest slot with vectors beyond the cutoff (their cutoff function is exactly 0):
+        only the pair vectors are scattered, and every sum over neighbours is a reduction or a
+        batched matmul over that block.
+        """
         n_atoms, n_s = species.shape[0], len(self.species)
         dtype = vectors.dtype
-        r = torch.linalg.norm(vectors, dim=1)
+        vec = _dense_pairs(edge_i * n_s + species[edge_j], n_atoms * n_s, vectors,
+                           2.0 * self.cutoff)  # (slots, width, 3)
+        r = torch.linalg.norm(vec, dim=-1)
         fc = cosine_cutoff(r, self.cutoff)
-        slot = edge_i * n_s + species[edge_j]
         eta = self.radial_eta.to(dtype)
-        g2 = torch.exp(-eta * (r[:, None] - self.radial_rs.to(dtype)) ** 2) * fc[:, None]
-        radial = vectors.new_zeros(n_atoms * n_s, g2.shape[1]).index_add_(0, slot, g2)
-        parts = [radial.reshape(n_atoms, -1)]
+        g2 = torch.exp(-eta * (r[..., None] - self.radial_rs.to(dtype)) ** 2) * fc[..., None]
+        parts = [g2.sum(1).reshape(n_atoms, -1)]
         if len(self.params.angular):
-            parts.append(self._angular(n_atoms, slot, r, fc, vectors))
+            parts.append(self._angular(n_atoms, r, fc, vec))
         return torch.cat(parts, dim=1)
 
-    def _angular(self, n_atoms, slot, r, fc, vectors) -> torch.Tensor:
-        n_s, dtype = len(self.species), vectors.dtype
-        shifted = r[:, None] - self.angular_rs.to(dtype)
-        g = torch.exp(-self.angular_eta.to(dtype) * shifted**2) * fc[:, None]  # (E, U)
-        unit = vectors / r[:, None]
-        # Powers by repeated products: x ** 0 would give NaN gradients where x == 0 exactly.
-        powers = [torch.ones_like(unit)]
-        for _ in range(self.max_zeta):
-            powers.append(powers[-1] * unit)
-        powers = torch.stack(powers, dim=-1)  # (E, 3, max_zeta + 1)
-        mono = (powers[:, 0, self.mono_exps[:, 0]] * powers[:, 1, self.mono_exps[:, 1]]
-                * powers[:, 2, self.mono_exps[:, 2]])  # (E, M)
-        n_eta, n_mono = g.shape[1], mono.shape[1]
-        moments = _dense_moments(slot, n_atoms * n_s, g, mono)  # (N*S, U, M)
+    def _angular(self, n_atoms, r, fc, vec) -> torch.Tensor:
+        n_s, dtype = len(self.species), vec.dtype
+        shifted = r[..., None] - self.angular_rs.to(dtype)
+        g = torch.exp(-self.angular_eta.to(dtype) * shifted**2) * fc[..., None]  # (S, W, U)
+        mono = _monomials(vec / r[..., None], self.max_zeta)  # (S, W, M)
+        n_eta, n_mono = g.shape[-1], mono.shape[-1]
+        moments = torch.bmm(g.transpose(1, 2), mono)  # (S, U, M): Σ_j g_u(r_ij) mono_m(r̂_ij)
         moments = moments.reshape(n_atoms, n_s, n_eta, n_mono)
         a, b = self.pair_a, self.pair_b
-        diag = vectors.new_zeros(n_atoms * n_s, a.shape[0]).index_add_(0, slot, g[:, a] * g[:, b])
-        diag = diag.reshape(n_atoms, n_s, -1)
+        diag = (g.index_select(-1, a) * g.index_select(-1, b)).sum(1).reshape(n_atoms, n_s, -1)
         weighted = moments * self.mono_weights.to(dtype)
         onehot = self.degree_onehot.to(dtype)
         features = []
@@ -275,22 +295,23 @@ class ACSF(torch.nn.Module):
         return torch.cat(features, dim=1)
 
 
-def _dense_moments(slot: torch.Tensor, n_slots: int, g: torch.Tensor,
-                   mono: torch.Tensor) -> torch.Tensor:
-    """Σ_{pairs in slot} g ⊗ mono, as one batched matmul over neighbours padded per slot.
+def _dense_pairs(slot: torch.Tensor, n_slots: int, vectors: torch.Tensor,
+                 far: float) -> torch.Tensor:
+    """Pair vectors as a (slots × width × 3) block, each slot's pairs in their list order,
+    padded with (far, 0, 0).
 
-    Scattering the (pairs × η × monomials) outer products directly is memory-bound; padding
-    each slot's pairs into a (slots × max_pairs) block and contracting with `bmm` is several
+    Scattering the (pairs × η × monomials) products per pair is memory-bound; moving only the
+    three vector components into a dense block and contracting there with `bmm` is several
     times faster and needs far less memory.
     """
     order = torch.argsort(slot, stable=True)
     sorted_slot = slot[order]
     counts = torch.bincount(sorted_slot, minlength=n_slots)
     starts = torch.cumsum(counts, 0) - counts
-    rank = torch.arange(slot.shape[0], device=slot.device) - starts[sorted_slot]
+    rank = torch.empty_like(slot)
+    rank[order] = torch.arange(slot.shape[0], device=slot.device) - starts[sorted_slot]
     width = int(counts.max()) if slot.numel() else 0
-    g_pad = g.new_zeros(n_slots, width, g.shape[1])
-    m_pad = mono.new_zeros(n_slots, width, mono.shape[1])
-    g_pad = g_pad.index_put((sorted_slot, rank), g[order])
-    m_pad = m_pad.index_put((sorted_slot, rank), mono[order])
-    return torch.bmm(g_pad.transpose(1, 2), m_pad)
+    dense = vectors.new_zeros(n_slots * width, 3)
+    dense[:, 0] = far
+    dense = dense.index_copy(0, slot * width + rank, vectors)
+    return dense.reshape(n_slots, width, 3)

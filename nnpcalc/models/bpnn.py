@@ -182,15 +182,21 @@ class BPNN(torch.nn.Module):
         return self.acsf(species, edge_i, edge_j, vectors)
 
     def energies_from_features(self, species: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-        out = g.new_zeros(g.shape[0])
-        for k in range(len(self.species)):
-            mask = species == k
-            x = self._standardise(k, g[mask])
-            e = self._f(k, x)
-            if self.anchor_isolated:
-                e = e - self._f(k, self._standardise(k, torch.zeros_like(g[:1])))
-            out = out.index_put((mask.nonzero().squeeze(-1),), e)
+        if len(self.species) == 1:  # no per-species gather/scatter for one element
+            out = self._network(0, g)
+        else:
+            out = g.new_zeros(g.shape[0])
+            for k in range(len(self.species)):
+                index = (species == k).nonzero().squeeze(-1)
+                out = out.index_copy(0, index, self._network(k, g.index_select(0, index)))
         return self.reference_energy[species] + self.energy_scale * out
+
+    def _network(self, k: int, g: torch.Tensor) -> torch.Tensor:
+        """f_k(x̂) for the rows of g, minus f_k of the isolated atom when anchored."""
+        e = self._f(k, self._standardise(k, g))
+        if self.anchor_isolated:
+            e = e - self._f(k, self._standardise(k, g.new_zeros(1, g.shape[1])))
+        return e
 
     def linear_inputs(self, species: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         """Per-atom inputs as the linear term sees them: x̂, minus x̂ of the isolated atom when

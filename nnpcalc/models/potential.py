@@ -1,15 +1,16 @@
 """Totals, forces and stress from per-atom energies — derived in this one place for every model.
 
-Forces are −∂E/∂R and the stress is (1/V) ∂E/∂ε from a homogeneous strain ε applied to
-positions and cell (the "strain trick"), both by autograd, so they are exact derivatives of the
-energy the model reports.
+A model sees positions only through the pair vectors r_e = r_j − r_i + shift (the contract), so
+one backward pass to the vectors, g_e = ∂E/∂r_e, gives every derivative exactly:
 
-Per-atom stresses (ASE's `stresses`) come from the same backward pass: a model sees positions
-only through the pair vectors r_ij, so ∂E/∂ε = Σ_pairs r_ij ⊗ ∂E/∂r_ij, and each pair's term is
-split half to i and half to j. Convention (as ASE's Lennard-Jones): σ_i = sym(½ Σ_{pairs∋i}
-r ⊗ ∂E/∂r) / V, in eV/Å³ with ASE's sign, so Σ_i σ_i equals the cell stress. Per-atom stresses
-are a partition like per-atom energies: for a pair potential this one equals LAMMPS's `compute
-stress/atom`; for three-body terms LAMMPS gives each atom of a triplet a third instead.
+    forces     F_a = Σ_{e: i=a} g_e − Σ_{e: j=a} g_e                      (−∂E/∂R)
+    virial     W = Σ_e r_e ⊗ g_e = ∂E/∂ε for a homogeneous strain ε        stress = sym(W) / V
+    per atom   σ_a = sym(½ Σ_{e ∋ a} r_e ⊗ g_e) / V                        ASE `stresses`
+
+The per-atom split (each pair's term half to each end, as ASE's Lennard-Jones calculator does)
+sums to the cell stress. Per-atom stresses are a partition like per-atom energies: for a pair
+potential this one equals LAMMPS's `compute stress/atom`; for three-body terms LAMMPS gives each
+atom of a triplet a third instead.
 """
 
 from __future__ import annotations
@@ -33,16 +34,8 @@ def evaluate(
     stresses (N, 3, 3) (both zero for structures without a periodic cell); ensembles add
     energies_std (N,) and energy_std (B,). `create_graph` keeps the graph for losses.
     """
-    positions = batch.positions.detach().requires_grad_(forces)
-    cell = batch.cell
-    strain = None
-    if stress:
-        strain = torch.zeros_like(cell, requires_grad=True)
-        positions_s = positions + torch.einsum("na,nab->nb", positions, strain[batch.batch])
-        cell = cell + cell @ strain
-    else:
-        positions_s = positions
-    vectors = batch.edge_vectors(positions_s, cell)
+    derivatives = forces or stress or stresses
+    vectors = batch.edge_vectors(batch.positions, batch.cell).detach().requires_grad_(derivatives)
     raw = model(batch.species, batch.edge_i, batch.edge_j, vectors, batch.batch)
     out: dict[str, torch.Tensor] = {}
     n_structures = batch.n_structures
@@ -58,28 +51,28 @@ def evaluate(
     energy = energies.new_zeros(n_structures).index_add_(0, batch.batch, energies)
     out["energies"] = energies
     out["energy"] = energy
-    inputs = [t for t, wanted in ((positions, forces), (strain, stress), (vectors, stresses))
-              if wanted]
-    if inputs:
-        grads = torch.autograd.grad(
-            energy.sum(), inputs, create_graph=create_graph, allow_unused=True
-        )
-        grads = [torch.zeros_like(x) if g is None else g
-                 for x, g in zip(inputs, grads, strict=True)]
-        if forces:
-            out["forces"] = -grads[0]
+    if not derivatives:
+        return out
+    (g,) = torch.autograd.grad(energy.sum(), [vectors], create_graph=create_graph,
+                               allow_unused=True)
+    if g is None:  # an energy that depends on no pair (isolated atoms only)
+        g = torch.zeros_like(vectors)
+    n_atoms = len(batch.species)
+    if forces:
+        out["forces"] = (g.new_zeros(n_atoms, 3).index_add(0, batch.edge_i, g)
+                         .index_add(0, batch.edge_j, -g))
+    if stress or stresses:
         volume = torch.linalg.det(batch.cell).abs()
-        safe = torch.where(batch.periodic, volume, torch.ones_like(volume))
-        if stress:
-            virial = grads[1 if forces else 0]
-            sigma = 0.5 * (virial + virial.transpose(1, 2)) / safe[:, None, None]
-            out["stress"] = sigma * batch.periodic[:, None, None]
-        if stresses:
-            pair = 0.5 * vectors[:, :, None] * grads[-1][:, None, :]
-            atom = pair.new_zeros(len(batch.species), 3, 3)
-            atom = atom.index_add(0, batch.edge_i, pair).index_add(0, batch.edge_j, pair)
-            scale = (batch.periodic / safe)[batch.batch]
-            out["stresses"] = 0.5 * (atom + atom.transpose(1, 2)) * scale[:, None, None]
+        scale = batch.periodic / torch.where(batch.periodic, volume, torch.ones_like(volume))
+        pair = vectors[:, :, None] * g[:, None, :]  # (E, 3, 3): r_e ⊗ ∂E/∂r_e
+    if stress:
+        virial = pair.new_zeros(n_structures, 3, 3).index_add(
+            0, batch.batch.index_select(0, batch.edge_i), pair)
+        out["stress"] = 0.5 * (virial + virial.transpose(1, 2)) * scale[:, None, None]
+    if stresses:
+        atom = pair.new_zeros(n_atoms, 3, 3).index_add(0, batch.edge_i, 0.5 * pair)
+        atom = atom.index_add(0, batch.edge_j, 0.5 * pair)
+        out["stresses"] = 0.5 * (atom + atom.transpose(1, 2)) * scale[batch.batch][:, None, None]
     return out
 
 
