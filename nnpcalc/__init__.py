@@ -1,4 +1,4 @@
-"""nnpcalc: Behler–Parrinello neural-network potentials for ASE, audited at invariant points."""
+"""nnpcalc: neural-network potentials (BP, e3nn) for ASE, audited at invariant points."""
 
 from __future__ import annotations
 

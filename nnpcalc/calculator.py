@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -15,6 +16,7 @@ from nnpcalc.batch import build_batch, chunks_by_atoms, collate, structure_graph
 from nnpcalc.models.model_file import load_model
 from nnpcalc.models.potential import evaluate, voigt
 from nnpcalc.neighbors import VerletList
+from nnpcalc.pretrained import MODELS, model_path, sha256
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -28,7 +30,8 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
 class NNPCalculator(Calculator):
     """Energy, per-atom energies, forces and stress from an nnpcalc model.
 
-    `model` is a path to a model file or a model object. `dtype` "float32" (default) or
+    `model` is a shipped model's name ("si-pbe", see `nnpcalc models`), a path to a model
+    file or a model object. `dtype` "float32" (default) or
     "float64"; `device` "cpu", "cuda" or None (CUDA when present). `max_atoms` bounds one batched
     forward pass in `predict`; `min_distance` (Å) rejects overlapping atoms. `skin` (Å) keeps
     the neighbour list of single-structure calls (MD, relaxations) between steps until an atom
@@ -37,6 +40,7 @@ class NNPCalculator(Calculator):
 
     implemented_properties = ["energy", "free_energy", "energies", "forces", "stress",
                               "stresses"]
+    name = "nnpcalc"
 
     def __init__(
         self,
@@ -49,8 +53,16 @@ class NNPCalculator(Calculator):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.model_source, self.model_sha256 = None, None
         if isinstance(model, (str, os.PathLike)):
-            model = load_model(model)
+            path = Path(model)
+            if not path.exists() and str(model) in MODELS:
+                path = model_path(str(model))
+            elif not path.exists():
+                raise FileNotFoundError(f"model file {path} does not exist (and it is not a "
+                                        f"shipped model's name: {', '.join(MODELS)})")
+            self.model_source, self.model_sha256 = str(model), sha256(path)
+            model = load_model(path)
         if isinstance(dtype, str):
             if dtype not in DTYPES:
                 raise ValueError(f"dtype must be one of {list(DTYPES)}, got {dtype!r}")
@@ -64,6 +76,14 @@ class NNPCalculator(Calculator):
         self.neighbors = VerletList(self.cutoff, skin)
         if getattr(model, "kind", "") == "ensemble":
             self.implemented_properties = [*self.implemented_properties, "energies_std"]
+
+    def todict(self, skip_default: bool = True) -> dict:
+        """What rebuilds this calculator (ASE writes it into trajectories and databases): the
+        model's name or path and the SHA-256 of its file, dtype, device and batching."""
+        return {"model": self.model_source, "model_sha256": self.model_sha256,
+                "model_kind": self.model.kind, "dtype": str(self.dtype).replace("torch.", ""),
+                "device": str(self.device), "max_atoms": self.max_atoms,
+                "min_distance": self.min_distance, "skin": self.neighbors.skin}
 
     @property
     def cutoff(self) -> float:

@@ -10,6 +10,8 @@ import argparse
 import importlib
 import sys
 
+from nnpcalc import __version__
+
 COMMAND_MODULES = (
     "nnpcalc.commands.train",
     "nnpcalc.commands.label",
@@ -17,12 +19,14 @@ COMMAND_MODULES = (
     "nnpcalc.commands.analyses",
     "nnpcalc.commands.report",
     "nnpcalc.commands.check",
+    "nnpcalc.commands.models",
     "nnpcalc.commands.demo",
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nnpcalc", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"nnpcalc {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)

@@ -20,7 +20,7 @@ from nnpcalc.sampling import crystal
 from nnpcalc.teachers.dataset import label_with_teacher
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-PROBES = DATA / "si_probes.extxyz"
+PROBES = (DATA / "si_probes.extxyz").resolve()
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def test_default_audit_uses_the_shipped_probes(si_model, pbe_training, tmp_path,
     ase.io.write(train, pbe_training)
     assert main(["audit", str(model), "--data", str(train), "--out", str(tmp_path / "a")]) == 0
     printed = json.loads(capsys.readouterr().out.split("report:")[0])
-    assert Path(printed["default_probes"]) == PROBES
+    assert Path(printed["default_probes"]).resolve() == PROBES
     result = json.loads((tmp_path / "a" / "audit.json").read_text())
     n_probes = len(ase.io.read(PROBES, ":"))
     assert result["excluded_probes"] == []  # the shipped probes are not in the data
@@ -52,7 +52,7 @@ def test_default_audit_uses_the_shipped_probes(si_model, pbe_training, tmp_path,
 def test_default_probes_need_the_same_energy_zero(si_model, pbe_training):
     calc = NNPCalculator(si_model)
     probes, path, _ = default_probes(calc, pbe_training, [])
-    assert path == PROBES and len(probes) > 10
+    assert path.resolve() == PROBES and len(probes) > 10
     teacher = label_with_teacher([crystal("diamond")])  # Stillinger-Weber labels, no DFT
     probes, path, why = default_probes(calc, teacher, [])
     assert probes == [] and path is None and "energy zero" in why

@@ -32,6 +32,7 @@ from ase import Atoms
 from nnpcalc.analysis.errors import predict_many
 from nnpcalc.analysis.invariant import find_invariant_points
 from nnpcalc.neighbors import neighbor_list
+from nnpcalc.pretrained import DATA_DIR
 
 
 @dataclass
@@ -439,10 +440,10 @@ PROBE_FILE = "si_probes.extxyz"
 
 
 def default_probe_file(data_files: Sequence[str | Path] = ()) -> Path | None:
-    """The shipped probe file: beside a --data file (data/si_pbe.extxyz -> data/), else in the
-    repository's data/ directory (found from this package, as `nnpcalc demo` does)."""
+    """The shipped probe file: beside a --data file (data/si_pbe.extxyz -> data/), else the
+    one inside the package (nnpcalc.pretrained.DATA_DIR)."""
     candidates = [Path(f).resolve().parent / PROBE_FILE for f in data_files]
-    candidates.append(Path(__file__).resolve().parents[2] / "data" / PROBE_FILE)
+    candidates.append(DATA_DIR / PROBE_FILE)
     return next((c for c in candidates if c.is_file()), None)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import ase.io
 import torch
 
-DATA = Path(__file__).resolve().parents[2] / "data"
+from nnpcalc.pretrained import DATA_DIR as DATA
 
 
 def _split(model_path: Path, data_file: Path) -> dict[str, list]:

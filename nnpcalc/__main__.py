@@ -1,0 +1,7 @@
+"""`python -m nnpcalc ...` is `nnpcalc ...`."""
+
+import sys
+
+from nnpcalc.cli import main
+
+sys.exit(main())
