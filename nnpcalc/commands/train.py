@@ -1,4 +1,7 @@
-"""`nnpcalc train CONFIG [--data ...] [--out DIR] [--epochs N] [--seed S] [--resume]`."""
+"""`nnpcalc train CONFIG [--data ...] [--out DIR] [--epochs N] [--seed S] [--resume] [--nproc N]`.
+
+`torchrun --nproc_per_node N -m nnpcalc train CONFIG` joins torchrun's process group instead.
+"""
 
 from __future__ import annotations
 
@@ -20,16 +23,25 @@ def register(subparsers) -> None:
     p.add_argument("--dtype", choices=["float32", "float64"])
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--nproc", type=int, default=1,
+                   help="data-parallel processes on this machine (torch.distributed; same "
+                        "result as one process); under torchrun the group is joined instead")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from nnpcalc.train import fit, load_config
+    from nnpcalc.train import distributed, fit, load_config
 
     overrides = {k: getattr(args, k) for k in ("data", "validation", "out", "epochs", "seed",
                                                 "replicas", "dtype")}
     cfg = load_config(args.config, overrides)
-    fit(cfg, resume=args.resume, progress=not args.quiet)
+    if args.nproc > 1:
+        distributed.launch(args.nproc, fit, cfg, args.resume, not args.quiet)
+    else:
+        distributed.init_from_environment()
+        fit(cfg, resume=args.resume, progress=not args.quiet)
+        if not distributed.is_main():
+            return 0
     summary = json.loads(open(f"{cfg.out}/summary.json").read())
     print(json.dumps({k: summary[k] for k in ("validation", "wall_time_s")
                       if k in summary} | {"mapping": summary.get("mapping")}, indent=1))

@@ -14,6 +14,7 @@ from nnpcalc.models.contract import TrainingData
 from nnpcalc.models.ensemble import Ensemble
 from nnpcalc.models.model_file import save_model
 from nnpcalc.models.registry import model_class
+from nnpcalc.train import distributed
 from nnpcalc.train.config import TrainConfig, load_config, validate_config
 from nnpcalc.train.data import (
     fit_reference_energies,
@@ -116,11 +117,15 @@ def _gdf_weights(model, data: TrainingData, cfg: TrainConfig) -> list[np.ndarray
 
 def fit(config: TrainConfig | dict | str | Path, resume: bool = False,
         progress: bool = True) -> torch.nn.Module:
-    """Train as the config says; writes model.pt, logs, curves and summary.json into cfg.out."""
+    """Train as the config says; writes model.pt, logs, curves and summary.json into cfg.out.
+
+    Inside a torch.distributed process group (torchrun, or `nnpcalc train --nproc N`) the
+    ranks share each mini-batch and rank 0 alone writes (nnpcalc.train.distributed)."""
     cfg = _as_config(config)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.yaml").write_text(yaml.safe_dump(cfg.model_dump(), sort_keys=False))
+    if distributed.is_main():
+        (out / "config.yaml").write_text(yaml.safe_dump(cfg.model_dump(), sort_keys=False))
     start = time.perf_counter()
     prep = prepare(cfg)
     members, histories = [], []
@@ -130,6 +135,8 @@ def fit(config: TrainConfig | dict | str | Path, resume: bool = False,
         members.append(model)
         histories.append(history)
     model = members[0] if len(members) == 1 else Ensemble(members)
+    if not distributed.is_main():
+        return model
     summary = {
         "wall_time_s": time.perf_counter() - start,
         "n_train": len(prep.train), "n_validation": len(prep.validation),

@@ -25,6 +25,7 @@ from nnpcalc.models.contract import TrainingData
 from nnpcalc.models.model_file import save_model
 from nnpcalc.models.potential import evaluate, voigt
 from nnpcalc.models.registry import model_class
+from nnpcalc.train import distributed
 from nnpcalc.train.checkpoint import load_checkpoint, save_atomically
 from nnpcalc.train.config import TrainConfig
 from nnpcalc.train.labels import GraphSet
@@ -57,21 +58,35 @@ def new_model(prep: Prepared, seed: int) -> tuple[torch.nn.Module, bool]:
     return model.to(dtype=prep.dtype, device=prep.device), fitted_start
 
 
-def _loss_terms(out, labels, batch, cfg: TrainConfig) -> dict[str, torch.Tensor]:
+def _loss_parts(out, labels, batch, cfg: TrainConfig) -> dict[str, tuple[torch.Tensor, ...]]:
+    """Each term as (weighted sum of squared errors, sum of weights): a term is their ratio,
+    and sharded batches add both parts before dividing."""
     n = batch.n_atoms.to(out["energy"].dtype)
-    terms = {}
+    parts = {}
     de = (out["energy"] - labels.energy) / n
     weight = labels.weight * labels.size if cfg.loss.energy_size == "sqrt_atoms" else labels.weight
-    terms["energy"] = (weight * de**2).sum() / weight.sum().clamp_min(1e-12)
-    if "forces" in out and labels.forces_mask.any():
+    parts["energy"] = ((weight * de**2).sum(), weight.sum())
+    if "forces" in out:
         w = labels.atom_weight * labels.forces_mask
         df2 = ((out["forces"] - labels.forces) ** 2).sum(-1) / 3.0
-        terms["forces"] = (w * df2).sum() / w.sum().clamp_min(1e-12)
-    if "stress" in out and labels.stress_mask.any():
+        parts["forces"] = ((w * df2).sum(), w.sum())
+    if "stress" in out:
         volume = torch.linalg.det(batch.cell).abs()
         dv = (voigt(out["stress"]) - labels.stress) * (volume / n)[:, None]
         w = labels.weight * labels.stress_mask
-        terms["stress"] = (w[:, None] * dv**2).mean(-1).sum() / w.sum()
+        parts["stress"] = ((w[:, None] * dv**2).mean(-1).sum(), w.sum())
+    return parts
+
+
+def _loss_terms(out, labels, batch, cfg: TrainConfig,
+                denominators: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+    """Weighted mean-square errors; `denominators` (summed over ranks) replace the local ones.
+    A term without weight (no forces or stress labels) is left out."""
+    terms = {}
+    for name, (total, weight) in _loss_parts(out, labels, batch, cfg).items():
+        weight = weight if denominators is None else denominators[name]
+        if weight > 0:
+            terms[name] = total / weight.clamp_min(1e-12)
     return terms
 
 
@@ -139,6 +154,10 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
                   progress: bool = True) -> tuple[torch.nn.Module, list[dict]]:
     """Train one model; writes best_model.pt, last.ckpt and logs into `out_dir`."""
     cfg = prep.config
+    if distributed.active() and cfg.optimizer == "lbfgs":
+        raise ValueError("optimizer 'lbfgs' is full-batch and single-process; use adamw with "
+                         "torch.distributed")
+    main = distributed.is_main()
     out_dir.mkdir(parents=True, exist_ok=True)
     model, fitted_start = new_model(prep, seed)
     optimizer = _optimizer(model, cfg)
@@ -166,9 +185,11 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
         row = _measure(model, prep, 0, optimizer.param_groups[0]["lr"], time.perf_counter())
         state.update(best_metric=_stopping_value(row, cfg.early_stopping), best_epoch=0)
         state["history"].append(row)
-        save_model(model, out_dir / "best_model.pt",
-                   metadata={"epoch": 0, "metrics": row, "seed": seed})
-    bar = tqdm(range(state["epoch"], cfg.epochs), disable=not progress, desc=f"seed {seed}",
+        if main:
+            save_model(model, out_dir / "best_model.pt",
+                       metadata={"epoch": 0, "metrics": row, "seed": seed})
+    bar = tqdm(range(state["epoch"], cfg.epochs), disable=not (progress and main),
+               desc=f"seed {seed}",
                unit="epoch", initial=state["epoch"], total=cfg.epochs)
     for epoch in bar:
         start = time.perf_counter()
@@ -201,23 +222,27 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
             scheduler.step()
         state["history"].append(row)
         state["epoch"] = epoch + 1
-        if metric < state["best_metric"]:
+        improved = metric < state["best_metric"]
+        if improved:
             state.update(best_metric=metric, best_epoch=epoch + 1, bad_epochs=0)
-            save_model(averaged, out_dir / "best_model.pt",
-                       metadata={"epoch": epoch + 1, "metrics": row, "seed": seed})
         else:
             state["bad_epochs"] += 1
-        save_atomically({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                         "scheduler": None if scheduler is None else scheduler.state_dict(),
-                         "state": state,
-                         **({"averaged": averaged.state_dict()} if cfg.ema_decay else {})},
-                        ckpt_path)
-        _write_logs(state["history"], out_dir)
+        if main:
+            if improved:
+                save_model(averaged, out_dir / "best_model.pt",
+                           metadata={"epoch": epoch + 1, "metrics": row, "seed": seed})
+            save_atomically({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                             "scheduler": None if scheduler is None else scheduler.state_dict(),
+                             "state": state,
+                             **({"averaged": averaged.state_dict()} if cfg.ema_decay else {})},
+                            ckpt_path)
+            _write_logs(state["history"], out_dir)
         energy = row.get("val_energy_rmse_meV_per_atom", row["train_energy_rmse_meV_per_atom"])
         bar.set_postfix(E=f"{energy:.1f}",
                         map=f"{row.get('mapping_error_meV', float('nan')):.1f}")
         if state["bad_epochs"] >= cfg.patience or floor_reached:
             break
+    distributed.barrier()  # rank 0 has written the best model
     best = load_checkpoint(out_dir / "best_model.pt")
     model.load_state_dict(best["state_dict"])
     model.eval()
@@ -231,7 +256,14 @@ def _update_average(averaged: torch.nn.Module, model: torch.nn.Module, decay: fl
 
 
 def _measure(model, prep: Prepared, epoch: int, lr: float, start: float) -> dict:
-    """One history row: errors on training and validation data, the invariant monitor."""
+    """One history row: errors on training and validation data, the invariant monitor
+    (computed by rank 0 alone and shared, so that every rank decides alike)."""
+    if not distributed.is_main():
+        return distributed.broadcast(None)
+    return distributed.broadcast(_metrics_row(model, prep, epoch, lr, start))
+
+
+def _metrics_row(model, prep: Prepared, epoch: int, lr: float, start: float) -> dict:
     cfg = prep.config
     row = {"epoch": epoch, "lr": lr}
     row.update({f"train_{k}": v for k, v in evaluate_set(
@@ -246,11 +278,30 @@ def _measure(model, prep: Prepared, epoch: int, lr: float, start: float) -> dict
 
 def _accumulate_loss(model, prep: Prepared, indices: list[int], optimizer) -> torch.Tensor:
     """Zero the gradients, then add those of the mean loss over `indices`, in chunks of
-    batch_size structures (full-batch L-BFGS sees the whole set without holding it at once)."""
+    batch_size structures (full-batch L-BFGS sees the whole set without holding it at once).
+    Under torch.distributed each rank takes its share of `indices` and the gradients are summed
+    over the ranks, normalised by the global batch (nnpcalc.train.distributed)."""
     cfg = prep.config
     optimizer.zero_grad(set_to_none=True)
     needs_graph = cfg.loss.forces > 0 or cfg.loss.stress > 0
-    total = 0.0
+    total = torch.zeros(())
+    if distributed.active():
+        names = ["energy"] + [k for k in ("forces", "stress") if getattr(cfg.loss, k) > 0]
+        mine = distributed.shard(indices)  # may be empty: the collectives still run
+        local = torch.zeros(len(names), dtype=prep.dtype, device=prep.device)
+        if mine:
+            batch, labels = prep.train.batch(mine, prep.dtype, prep.device)
+            out = evaluate(model, batch, forces=cfg.loss.forces > 0,
+                           stress=cfg.loss.stress > 0, create_graph=needs_graph)
+            parts = _loss_parts(out, labels, batch, cfg)
+            local = torch.stack([parts[k][1].detach() for k in names])
+        summed = dict(zip(names, distributed.all_reduce_sum(local), strict=True))
+        loss = torch.zeros((), dtype=prep.dtype, device=prep.device)
+        if mine:
+            loss = _total(_loss_terms(out, labels, batch, cfg, summed), cfg)
+            loss.backward()
+        distributed.sum_gradients(model)
+        return distributed.all_reduce_sum(loss.detach())
     for b in range(0, len(indices), cfg.batch_size):
         idx = indices[b:b + cfg.batch_size]
         batch, labels = prep.train.batch(idx, prep.dtype, prep.device)
@@ -258,8 +309,8 @@ def _accumulate_loss(model, prep: Prepared, indices: list[int], optimizer) -> to
                        create_graph=needs_graph)
         loss = _total(_loss_terms(out, labels, batch, cfg), cfg) * (len(idx) / len(indices))
         loss.backward()
-        total += float(loss.detach())
-    return torch.tensor(total)
+        total = total + loss.detach()
+    return total
 
 
 def _optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
