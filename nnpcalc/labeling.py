@@ -112,57 +112,115 @@ def run_ase(atoms: Atoms, calc) -> dict:
     return out
 
 
+def _calculator(spec):
+    """An ASE calculator from a spec ("emt", "lj", "teacher", a model file, module:factory),
+    built once per process (a Dask worker keeps it between tasks); objects pass through."""
+    if not isinstance(spec, str):
+        return spec
+    if spec not in _CALCULATORS:
+        from nnpcalc.resolve import calculator_from
+
+        _CALCULATORS[spec] = calculator_from(spec)
+    return _CALCULATORS[spec]
+
+
+_CALCULATORS: dict[str, object] = {}
+
+
+def compute_label(atoms: Atoms, calculator, settings: dict) -> dict:
+    """One structure's label (energy, forces, stress, provenance, wall time) — the unit of
+    work that runs in this process or on a Dask worker."""
+    start = time.time()
+    if calculator == "gpaw":
+        res = run_gpaw(atoms, settings)
+    else:
+        res = run_ase(atoms, _calculator(calculator))
+    res["wall_time_s"] = round(time.time() - start, 2)
+    return res
+
+
+def _labelled(atoms: Atoms, res: dict, key: str, settings: dict) -> Atoms:
+    # A relabelled structure (read back from a labelled file) must not keep the old run's
+    # provenance: setdefault below would leave e.g. the old k-point density in place.
+    info = {k: v for k, v in atoms.info.items()
+            if not k.startswith("dft_") and k not in STALE_KEYS}
+    labelled = Atoms(atoms.numbers, positions=atoms.positions, cell=atoms.cell,
+                     pbc=atoms.pbc, info=info)
+    kwargs = {"energy": res["energy"], "forces": np.array(res["forces"])}
+    if "stress" in res and atoms.pbc.all():
+        kwargs["stress"] = np.array(res["stress"])
+    labelled.calc = SinglePointCalculator(labelled, **kwargs)
+    labelled.info["label_hash"] = key
+    labelled.info["wall_time_s"] = res["wall_time_s"]
+    for name, value in res.get("provenance", {}).items():
+        labelled.info[f"dft_{name}"] = value
+    for name, value in settings.items():
+        labelled.info.setdefault(f"dft_{name}", value)
+    if "magmom" in res:
+        labelled.info["magmom"] = res["magmom"]
+    return labelled
+
+
 def label(structures: Sequence[Atoms], calculator, settings: dict | None, out_path,
-          progress: bool = True) -> dict:
-    """Label what is not yet in `out_path`; `calculator` is "gpaw" or an ASE calculator."""
+          progress: bool = True, scheduler: str | None = None, retries: int = 2) -> dict:
+    """Label what is not yet in `out_path`. `calculator` is "gpaw", an ASE calculator or a
+    spec ("emt", "lj", "teacher", a model file, module:factory). With `scheduler`
+    (nnpcalc.campaign: local:N, tcp://…, slurm:CONFIG) the structures are computed on Dask
+    workers — the calculator must then be a spec — and this process alone writes, as results
+    arrive; failures (after `retries`) go to the failures file with their error."""
     settings = dict(settings or {})
-    if isinstance(calculator, str):  # a typo must not turn every structure into a "failure"
-        if calculator != "gpaw":
-            raise ValueError(f"calculator {calculator!r}: use 'gpaw' or an ASE calculator")
+    if calculator == "gpaw":
         missing = sorted(GPAW_REQUIRED - settings.keys())
         if missing:
             raise ValueError(f"GPAW settings lack {missing}")
+    elif isinstance(calculator, str):  # a typo must not turn every structure into a "failure"
+        try:
+            _calculator(calculator)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"calculator {calculator!r}: use gpaw, emt, lj, teacher, a model "
+                             f"file or module:factory ({exc})") from exc
+    elif scheduler is not None:
+        raise ValueError("with a scheduler, name the calculator (gpaw, emt, lj, teacher, a "
+                         "model file or module:factory): workers build their own")
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     failures_path = out_path.with_suffix(out_path.suffix + ".failures.jsonl")
     done = done_hashes(out_path)
-    counts = {"done_before": 0, "labelled": 0, "failed": 0}
+    todo = []
     for index, atoms in enumerate(structures):
         key = structure_hash(atoms, settings)
-        if key in done:
-            counts["done_before"] += 1
-            continue
-        start = time.time()
-        try:
-            res = run_gpaw(atoms, settings) if calculator == "gpaw" else run_ase(atoms, calculator)
-        except Exception as exc:  # one bad structure must not lose the rest of the run
+        if key not in done:
+            todo.append((index, atoms, key))
+            done.add(key)  # a duplicate in the input is labelled once
+    counts = {"done_before": len(structures) - len(todo), "labelled": 0, "failed": 0}
+
+    def record(index: int, atoms: Atoms, key: str, res) -> None:
+        if isinstance(res, Exception):  # one bad structure must not lose the rest of the run
             counts["failed"] += 1
             with open(failures_path, "a") as handle:
-                handle.write(json.dumps({"index": index, "hash": key, "error": str(exc)[-800:],
+                handle.write(json.dumps({"index": index, "hash": key,
+                                         "error": f"{type(res).__name__}: {res}"[-800:],
                                          "config_type": atoms.info.get("config_type")}) + "\n")
-            continue
-        # A relabelled structure (read back from a labelled file) must not keep the old run's
-        # provenance: setdefault below would leave e.g. the old k-point density in place.
-        info = {k: v for k, v in atoms.info.items()
-                if not k.startswith("dft_") and k not in STALE_KEYS}
-        labelled = Atoms(atoms.numbers, positions=atoms.positions, cell=atoms.cell,
-                         pbc=atoms.pbc, info=info)
-        kwargs = {"energy": res["energy"], "forces": np.array(res["forces"])}
-        if "stress" in res and atoms.pbc.all():
-            kwargs["stress"] = np.array(res["stress"])
-        labelled.calc = SinglePointCalculator(labelled, **kwargs)
-        labelled.info["label_hash"] = key
-        labelled.info["wall_time_s"] = round(time.time() - start, 2)
-        for name, value in res.get("provenance", {}).items():
-            labelled.info[f"dft_{name}"] = value
-        for name, value in settings.items():
-            labelled.info.setdefault(f"dft_{name}", value)
-        if "magmom" in res:
-            labelled.info["magmom"] = res["magmom"]
-        _append(labelled, out_path)
+            return
+        _append(_labelled(atoms, res, key, settings), out_path)
         counts["labelled"] += 1
-        if progress:
+        if progress and scheduler is None:
             print(f"[{time.strftime('%H:%M:%S')}] {index + 1}/{len(structures)} "
                   f"{atoms.info.get('config_type', '')} ({len(atoms)} atoms) "
-                  f"{time.time() - start:.1f} s", flush=True)
+                  f"{res['wall_time_s']:.1f} s", flush=True)
+
+    if scheduler is None:
+        for index, atoms, key in todo:
+            try:
+                res = compute_label(atoms, calculator, settings)
+            except Exception as exc:
+                res = exc
+            record(index, atoms, key, res)
+        return counts
+    from nnpcalc.campaign import map_as_completed
+
+    tasks = [(atoms, calculator, settings) for _, atoms, _ in todo]
+    for k, res in map_as_completed(compute_label, tasks, scheduler, retries, "labelling",
+                                   progress):
+        record(*todo[k], res)
     return counts

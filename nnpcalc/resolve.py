@@ -2,6 +2,7 @@
 
     teacher            the Stillinger–Weber teacher (vertex partition); teacher:lammps for the
                        LAMMPS ⅓ three-body partition
+    emt, lj            ASE's EMT and Lennard-Jones (tests and toy campaigns)
     module:factory     any importable callable returning an ASE calculator (another MLIP's)
     PATH               an nnpcalc model file
 """
@@ -22,6 +23,11 @@ def calculator_from(spec: str, dtype: str = "float64") -> Calculator:
         from nnpcalc.teachers import SWCalculator
 
         return SWCalculator(partition=spec.partition(":")[2] or "vertex", dtype=dtype)
+    if spec in ("emt", "lj"):
+        from ase.calculators.emt import EMT
+        from ase.calculators.lj import LennardJones
+
+        return EMT() if spec == "emt" else LennardJones()
     if ":" in spec and not Path(spec).exists():
         module_name, _, factory = spec.partition(":")
         try:

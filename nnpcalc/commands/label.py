@@ -10,7 +10,6 @@ import ase.io
 import yaml
 
 from nnpcalc.labeling import label
-from nnpcalc.resolve import calculator_from
 
 
 def register(subparsers) -> None:
@@ -19,6 +18,9 @@ def register(subparsers) -> None:
     p.add_argument("structures", nargs="+", help="files ase.io can read")
     p.add_argument("--calculator", default="gpaw",
                    help="gpaw (default), emt, lj, teacher, a model file, or module:factory")
+    p.add_argument("--scheduler", help="run on Dask: local:N, tcp://host:port, "
+                                       "slurm:CONFIG.yaml or pbs:CONFIG.yaml")
+    p.add_argument("--retries", type=int, default=2, help="retries of a failing structure")
     p.add_argument("--settings", help="YAML with pw_cutoff_eV, kpoint_density, smearing_eV, xc")
     p.add_argument("--out", required=True, help="output extxyz (appended; resumable)")
     p.set_defaults(func=run)
@@ -27,18 +29,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = yaml.safe_load(open(args.settings)) if args.settings else {}
     structures = [a for path in args.structures for a in ase.io.read(path, ":")]
-    if args.calculator == "gpaw":
-        calc = "gpaw"
-    elif args.calculator == "emt":
-        from ase.calculators.emt import EMT
-
-        calc = EMT()
-    elif args.calculator == "lj":
-        from ase.calculators.lj import LennardJones
-
-        calc = LennardJones()
-    else:
-        calc = calculator_from(args.calculator)
-    counts = label(structures, calc, settings, args.out)
+    counts = label(structures, args.calculator, settings, args.out,
+                   scheduler=args.scheduler, retries=args.retries)
     print(json.dumps(counts), file=sys.stderr)
     return 0 if counts["failed"] == 0 else 1
