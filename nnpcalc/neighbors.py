@@ -7,6 +7,7 @@ the cutoff are handled by vesin, which returns every periodic image within the c
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,14 +25,18 @@ class NeighborList:
     distances: np.ndarray  # (n_pairs,) float64
 
 
+@functools.lru_cache(maxsize=16)
+def _vesin(cutoff: float) -> vesin.NeighborList:
+    return vesin.NeighborList(cutoff=cutoff, full_list=True)
+
+
 def neighbor_list(atoms: Atoms, cutoff: float) -> NeighborList:
     """Full neighbour list of `atoms` within `cutoff` (Å)."""
     pbc = [bool(p) for p in atoms.pbc]
-    cell = np.asarray(atoms.cell[:], dtype=np.float64)
-    positions = atoms.get_positions()
+    cell = atoms.cell.array
+    positions = atoms.positions
     box = cell if any(pbc) else np.zeros((3, 3))
-    calculator = vesin.NeighborList(cutoff=float(cutoff), full_list=True)
-    i, j, shifts, distances = calculator.compute(
+    i, j, shifts, distances = _vesin(float(cutoff)).compute(
         points=positions, box=box, periodic=pbc if any(pbc) else False, quantities="ijSd"
     )
     return NeighborList(

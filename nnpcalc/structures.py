@@ -26,12 +26,12 @@ def check_structure(atoms: Atoms, species: Sequence[str] | None = None, label: s
     where = f"structure {label}: " if label else ""
     if len(atoms) == 0:
         raise StructureError(f"{where}it has no atoms")
-    positions = atoms.get_positions()
-    if not np.all(np.isfinite(positions)):
+    positions = atoms.positions
+    if not np.isfinite(positions).all():
         bad = np.flatnonzero(~np.all(np.isfinite(positions), axis=1))
         raise StructureError(f"{where}non-finite positions for atoms {bad[:10].tolist()}")
-    cell = np.asarray(atoms.cell[:])
-    if not np.all(np.isfinite(cell)):
+    cell = atoms.cell.array
+    if not np.isfinite(cell).all():
         raise StructureError(f"{where}the cell contains NaN or inf")
     pbc = atoms.pbc
     if pbc.any():
