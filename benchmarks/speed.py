@@ -2,7 +2,7 @@
 
     python benchmarks/speed.py                  # full table, written into benchmarks/README.md
     python benchmarks/speed.py --quick          # 64 and 512 atoms only
-    python benchmarks/speed.py --profile        # where one step's time goes (64 and 4096 atoms)
+    python benchmarks/speed.py --profile        # where one step's time goes (64 to 32768 atoms)
 
 A step moves every atom a little (so nothing can be cached) and asks the calculator for energy,
 forces and stress, as an MD or relaxation step does. Every measurement runs in a fresh
@@ -219,6 +219,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--table", action="store_true",
+                        help="only rewrite the README table from --out")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "speed_results.json"))
     parser.add_argument("--one", nargs="?", const="nnpcalc", dest="what",
                         help=argparse.SUPPRESS)
@@ -230,8 +232,12 @@ def main() -> None:
     if args.what:
         one(args)
         return
+    if args.table:
+        saved = json.loads(Path(args.out).read_text())
+        write_table(saved["steps"], saved["predict"], ROOT / "benchmarks" / "README.md")
+        return
     if args.profile:
-        for n in (64, 4096):
+        for n in (64, 4096, 32768):
             print(f"{n} atoms:", json.dumps({k: round(v, 1) for k, v in
                                              profile(args.model, n).items()}, indent=1))
         return
@@ -262,6 +268,52 @@ def main() -> None:
     for row in predict:
         print(json.dumps(row), flush=True)
     Path(args.out).write_text(json.dumps({"steps": rows, "predict": predict}, indent=1))
+    write_table(rows, predict, ROOT / "benchmarks" / "README.md")
+
+
+def _groups(rows: list[dict]) -> dict[tuple, list[dict]]:
+    out: dict[tuple, list[dict]] = {}
+    for r in rows:
+        if r["threads"] == 1:
+            out.setdefault((r["model"], r["dtype"]), []).append(r)
+    return out
+
+
+def write_table(rows: list[dict], predict: list[dict], readme: Path) -> None:
+    """The results as Markdown between the speed markers of benchmarks/README.md."""
+    def cell(value, fmt):
+        return "–" if value is None else format(value, fmt)
+
+    lines = ["| model | atoms | dtype | threads | µs/atom/step | × LAMMPS SW | peak RSS (MB) |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['model']} | {r['atoms']} | {r['dtype']} | {r['threads']} | "
+                     f"{cell(r.get('us_per_atom_step'), '.1f')} | "
+                     f"{cell(r.get('x_lammps'), '.0f')} | {cell(r.get('peak_rss_MB'), '.0f')} |")
+    # memory per atom: the slope of peak RSS between the two largest sizes (no baseline)
+    slopes = []
+    for (model, dtype), group in _groups(rows).items():
+        if len(group) >= 2 and all("peak_rss_MB" in r for r in group[-2:]):
+            a, b = group[-2], group[-1]
+            slope = (b["peak_rss_MB"] - a["peak_rss_MB"]) / (b["atoms"] - a["atoms"]) * 1024
+            slopes.append(f"{model} {dtype} {slope:.0f} kB")
+    lines += ["", "Memory per atom (peak RSS slope between the two largest sizes, 1 thread): "
+              + ", ".join(slopes) + "."]
+    lines += ["", "LAMMPS SW (same run, µs/atom/step): " + ", ".join(
+        f"{n} atoms {r['lammps_sw_us']:.2f}" for n, r in
+        {r["atoms"]: r for r in rows if r.get("lammps_sw_us")}.items()), "",
+        "| `predict` on | loop of single calls (s) | one `predict` (s) | speed-up |",
+        "|---|---|---|---|"]
+    lines += [f"| {p['cells']} rattled {p['cell_atoms']}-atom cells | {p['loop_s']:.2f} | "
+              f"{p['predict_s']:.2f} | {p['speedup']:.1f}× |" for p in predict if "loop_s" in p]
+    text = readme.read_text() if readme.exists() else ""
+    start, end = "<!-- speed:start -->", "<!-- speed:end -->"
+    block = f"{start}\n" + "\n".join(lines) + f"\n{end}"
+    if start in text:
+        text = text[:text.index(start)] + block + text[text.index(end) + len(end):]
+    else:
+        text += "\n" + block + "\n"
+    readme.write_text(text)
 
 
 if __name__ == "__main__":

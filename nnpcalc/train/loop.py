@@ -204,9 +204,11 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
                 optimizer.step()
                 if cfg.ema_decay:
                     _update_average(averaged, model, cfg.ema_decay)
+        steps_s = time.perf_counter() - start
         model.eval()
         averaged.eval()
         row = _measure(averaged, prep, epoch + 1, optimizer.param_groups[0]["lr"], start)
+        row["steps_s"] = steps_s  # the optimisation alone, without the evaluation
         metric = _stopping_value(row, cfg.early_stopping)
         floor_reached = False
         if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
