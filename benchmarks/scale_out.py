@@ -7,9 +7,10 @@ processes — ratios measured in the same run.
 Labelling: `--structures` small Si cells (2-atom cells, strained and rattled) labelled from
 scratch through `nnpcalc.labeling.label(..., scheduler="local:N")` for N = 1 and 2 (one thread
 per worker), with light GPAW settings so that a run takes minutes. Training: the shipped data
-and config (`data/train_si.yaml`) for `--epochs` epochs in 1 and 2 gloo processes (one thread
-each); the epoch time is the median over epochs after the first of the optimisation steps
-alone (`steps_s` in the log; validation and the monitor run on rank 0 between epochs).
+and config (`data/train_si.yaml`, global batch `--batch-size`, 8 and 32 by default) for
+`--epochs` epochs in 1 and 2 gloo processes (one thread each); the epoch time is the median,
+over epochs after the first, of the optimisation steps alone (`steps_s` in the log; validation
+and the monitor run on rank 0 between epochs).
 """
 
 from __future__ import annotations
@@ -53,12 +54,13 @@ def time_labelling(calculator: str, n: int, workers: int, tmp: Path) -> float:
     return time.perf_counter() - start
 
 
-def time_training(nproc: int, epochs: int, tmp: Path) -> float:
+def time_training(nproc: int, epochs: int, batch_size: int, tmp: Path) -> float:
     from nnpcalc.train import fit, load_config
     from nnpcalc.train.distributed import launch
 
     out = tmp / f"train_{nproc}"
-    cfg = load_config(ROOT / "data" / "train_si.yaml", {"out": str(out), "epochs": epochs})
+    cfg = load_config(ROOT / "data" / "train_si.yaml", {"out": str(out), "epochs": epochs,
+                                                         "batch_size": batch_size})
     cfg.data = [str(ROOT / "data" / "si_pbe.extxyz")]
     if nproc == 1:
         fit(cfg, progress=False)
@@ -73,6 +75,7 @@ def main() -> None:
     parser.add_argument("--calculator", default="gpaw", help="gpaw, teacher, emt, ...")
     parser.add_argument("--structures", type=int, default=40)
     parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--batch-size", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--skip", choices=["labelling", "training"])
     args = parser.parse_args()
     os.environ["OMP_NUM_THREADS"] = "1"
@@ -89,12 +92,13 @@ def main() -> None:
                                     "structures": args.structures, "one_worker_s": one,
                                     "two_workers_s": two, "speedup": one / two}
             print(json.dumps(results["labelling"]), flush=True)
-        if args.skip != "training":
-            one = time_training(1, args.epochs, tmp)
-            two = time_training(2, args.epochs, tmp)
-            results["training_epoch"] = {"one_process_s": one, "two_processes_s": two,
-                                         "speedup": one / two}
-            print(json.dumps(results["training_epoch"]), flush=True)
+        for batch in ([] if args.skip == "training" else args.batch_size):
+            one = time_training(1, args.epochs, batch, tmp)
+            two = time_training(2, args.epochs, batch, tmp)
+            results[f"training_epoch_batch_{batch}"] = {"one_process_s": one,
+                                                        "two_processes_s": two,
+                                                        "speedup": one / two}
+            print(json.dumps(results[f"training_epoch_batch_{batch}"]), flush=True)
     print(yaml.safe_dump(results, sort_keys=False), file=sys.stderr)
 
 
