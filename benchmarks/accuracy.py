@@ -53,7 +53,8 @@ SHIPPED = yaml.safe_load((ROOT / "data" / "train_si.yaml").read_text())
 DFT_BASE = {**SHIPPED, "loss": {**SHIPPED["loss"], "energy_size": "per_atom"}}
 
 E3NN_SW = {"kind": "e3nn", "cutoff": TEACHER_CUTOFF, "l_max": 1, "channels": 16}
-E3NN_DFT = {"kind": "e3nn", "cutoff": 4.5, "l_max": 1, "channels": 16, "n_layers": 2}
+E3NN_DFT = {"kind": "e3nn", "cutoff": 4.5, "l_max": 1, "channels": 16, "n_layers": 2,
+            "coordination_start": False}
 
 # name: (suite, parent recipe, the one change as a nested dict of config overrides)
 RECIPES: dict[str, tuple[str, str | None, dict]] = {
@@ -102,6 +103,8 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     # the e3nn kind (a `model` block with a `kind` replaces the parent's block): same data,
     # losses and schedule as the shipped BP recipe; reach = n_layers × cutoff
     "dft256_e3nn": ("dft256", "dft256_shipped", {"model": E3NN_DFT}),
+    # start from a fitted coordination term (40-epoch probe: val forces 0.36 vs 0.51 eV/Å)
+    "dft256_e3nn_coord": ("dft256", "dft256_e3nn", {"model": {"coordination_start": True}}),
     "sw_e3nn_1layer": ("sw", "sw_tutorial", {"model": {**E3NN_SW, "n_layers": 1}}),
     "sw_e3nn_2layers": ("sw", "sw_e3nn_1layer", {"model": {"n_layers": 2}}),
     "sw_e3nn_3layers": ("sw", "sw_e3nn_1layer", {"model": {"n_layers": 3}}),

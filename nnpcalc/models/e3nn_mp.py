@@ -7,11 +7,15 @@ count); a linear map, a species-dependent self-connection and a gated nonlineari
 with a residual connection where shapes allow. Node features carry l = 0…l_max irreps
 (l parity (−1)^l); an invariant readout gives per-atom energies
 
-    E_i = E0[s_i] + scale · (f(x_i) − f(x_i^isolated))          (anchored, the default)
+    E_i = E0[s_i] + scale · (f(x_i) − f(x_i^isolated) + w[s_i] · c_i)      (anchored, default)
 
 where x_i^isolated is the same network on an atom without neighbours, so an isolated atom has
-exactly its reference energy. An atom's energy depends on everything within n_layers × r_c —
-the "reach" the audit asks about.
+exactly its reference energy, and c_i = Σ_j u(r_ij) is a smooth coordination (u the cutoff
+envelope) whose weights w start at a least-squares fit of the training energies
+(`coordination_start`): the network then learns what is left instead of the whole cohesive
+energy, which an untrained network, anchored at the isolated atom, is eV/atom away from.
+An atom's energy depends on everything within n_layers × r_c — the "reach" the audit asks
+about.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
+import numpy as np
 import torch
 from e3nn import o3
 from e3nn.nn import FullyConnectedNet, Gate
@@ -38,6 +43,7 @@ class E3nnSettings(ModelSettings):
     n_radial: int = Field(8, ge=1)  # Bessel functions
     radial_hidden: int = Field(32, ge=1)
     envelope_p: int = Field(6, ge=2)
+    coordination_start: bool = True  # a fitted per-species coordination term (see the model)
 
 
 def bessel_basis(r: torch.Tensor, cutoff: float, n: int) -> torch.Tensor:
@@ -106,7 +112,8 @@ class E3nnModel(torch.nn.Module):
 
     def __init__(self, species: list[str], cutoff: float = 5.0, l_max: int = 1,
                  channels: int = 16, n_layers: int = 2, n_radial: int = 8,
-                 radial_hidden: int = 32, envelope_p: int = 6, anchor_isolated: bool = True):
+                 radial_hidden: int = 32, envelope_p: int = 6, anchor_isolated: bool = True,
+                 coordination_start: bool = True):
         super().__init__()
         if not species:
             raise ValueError("a model needs at least one species")
@@ -114,7 +121,8 @@ class E3nnModel(torch.nn.Module):
         self.hyper = {"cutoff": float(cutoff), "l_max": int(l_max), "channels": int(channels),
                       "n_layers": int(n_layers), "n_radial": int(n_radial),
                       "radial_hidden": int(radial_hidden), "envelope_p": int(envelope_p),
-                      "anchor_isolated": bool(anchor_isolated)}
+                      "anchor_isolated": bool(anchor_isolated),
+                      "coordination_start": bool(coordination_start)}
         n_s = len(self.species)
         self.irreps_sh = o3.Irreps.spherical_harmonics(l_max)
         self.embedding = torch.nn.Linear(n_s, channels, bias=False)
@@ -128,6 +136,8 @@ class E3nnModel(torch.nn.Module):
         self.readout = torch.nn.Sequential(
             o3.Linear(irreps, o3.Irreps(f"{channels}x0e")), torch.nn.SiLU(),
             torch.nn.Linear(channels, 1))
+        self.coordination_weight = torch.nn.Parameter(torch.zeros(n_s),
+                                                      requires_grad=coordination_start)
         self.register_buffer("reference_energy", torch.zeros(n_s))
         self.register_buffer("energy_scale", torch.ones(()))
         self.register_buffer("mean_neighbours", torch.ones(()))
@@ -150,12 +160,27 @@ class E3nnModel(torch.nn.Module):
         return {"species": species, **fields, "anchor_isolated": anchor_isolated}
 
     def fit_statistics(self, data: TrainingData) -> bool:
-        """Mean neighbour count (message normalisation), reference energies and scale."""
+        """Mean neighbour count (message normalisation), reference energies and scale, and the
+        least-squares coordination weights (per species) of the residual energies."""
         counts = [len(g.edge_i) / max(len(g.species), 1) for g in data.graphs]
         self.mean_neighbours.fill_(max(sum(counts) / max(len(counts), 1), 1.0))
         for k, symbol in enumerate(self.species):
             self.reference_energy[k] = float(data.reference_energies[symbol])
         self.energy_scale.fill_(float(data.energy_scale))
+        if self.hyper["coordination_start"]:
+            rows = []
+            for g in data.graphs:
+                r = torch.as_tensor(np.linalg.norm(g.positions[g.edge_j] - g.positions[g.edge_i]
+                                                   + g.shifts @ g.cell, axis=1))
+                u = polynomial_envelope(r, self.cutoff, self.hyper["envelope_p"]).numpy()
+                per_species = np.zeros(len(self.species))
+                np.add.at(per_species, g.species[g.edge_i], u)
+                rows.append(per_species / len(g.species))
+            a = np.array(rows)
+            b = np.asarray(data.residual) / data.energy_scale
+            w = np.linalg.solve(a.T @ a + 1e-8 * np.eye(a.shape[1]), a.T @ b)
+            with torch.no_grad():
+                self.coordination_weight.copy_(torch.as_tensor(w))
         return False
 
     def isolated_energies(self) -> dict[str, float] | None:
@@ -174,7 +199,12 @@ class E3nnModel(torch.nn.Module):
                   * polynomial_envelope(r, h["cutoff"], h["envelope_p"])[:, None])
         for layer in self.layers:
             x = layer(x, onehot, edge_i, edge_j, sh, radial, self.mean_neighbours)
-        return self.readout(x).squeeze(-1)
+        out = self.readout(x).squeeze(-1)
+        if self.hyper["coordination_start"]:
+            u = polynomial_envelope(r, h["cutoff"], h["envelope_p"])
+            coordination = u.new_zeros(len(species)).index_add(0, edge_i, u)
+            out = out + self.coordination_weight[species] * coordination
+        return out
 
     def forward(self, species, edge_i, edge_j, vectors, batch=None) -> torch.Tensor:
         """Per-atom energies (n_atoms,) in eV."""
