@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from nnpcalc.version import __version__
 
 __all__ = ["NNPCalculator", "load_model", "save_model", "__version__"]
 

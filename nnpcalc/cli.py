@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from nnpcalc import __version__
+from nnpcalc.version import __version__
 
 COMMAND_MODULES = (
     "nnpcalc.commands.train",

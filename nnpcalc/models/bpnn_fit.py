@@ -1,19 +1,19 @@
-"""Statistics a BP model fits from its training graphs: feature moments, whitening, linear start."""
+"""Statistics a BP model fits from its training graphs: feature moments, whitening, linear start.
+
+The functions take the BPNN itself (its `acsf`, `features`, `linear_inputs`); they are kept
+apart from models/bpnn.py, which imports them, so the model file stays about the model.
+"""
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from nnpcalc.batch import StructureGraph, collate
 from nnpcalc.models.contract import TrainingData
-
-if TYPE_CHECKING:
-    from nnpcalc.models.bpnn import BPNN
 
 
 def safe_std(mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
@@ -39,7 +39,7 @@ def whitening_matrices(x: torch.Tensor, species: torch.Tensor, n_species: int,
     return out
 
 
-def raw_features(model: BPNN, graphs: Sequence[StructureGraph], chunk: int = 32
+def raw_features(model: torch.nn.Module, graphs: Sequence[StructureGraph], chunk: int = 32
                  ) -> tuple[torch.Tensor, torch.Tensor]:
     """Raw descriptors (float64) of every atom of `graphs`, with each atom's species index."""
     acsf = copy.deepcopy(model.acsf).double()
@@ -53,7 +53,7 @@ def raw_features(model: BPNN, graphs: Sequence[StructureGraph], chunk: int = 32
     return torch.cat(feats), torch.cat(spec)
 
 
-def feature_statistics(model: BPNN, data: TrainingData
+def feature_statistics(model: torch.nn.Module, data: TrainingData
                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """Per-species mean and std of the raw features, and PCA-whitening matrices when the model
     whitens (None otherwise)."""
@@ -70,7 +70,7 @@ def feature_statistics(model: BPNN, data: TrainingData
     return mean, std, whiten
 
 
-def linear_fit(model: BPNN, data: TrainingData, ridge: float = 1e-8
+def linear_fit(model: torch.nn.Module, data: TrainingData, ridge: float = 1e-8
                ) -> tuple[torch.Tensor, torch.Tensor]:
     """Weights (n_species, n_features) and intercepts (n_species,) of the linear term that best
     fits the training energies and forces (weighted as in the loss) — the model's start.

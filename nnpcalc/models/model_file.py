@@ -13,9 +13,9 @@ from pathlib import Path
 
 import torch
 
-from nnpcalc import __version__
 from nnpcalc.models.contract import model_dtype
 from nnpcalc.models.registry import model_class
+from nnpcalc.version import __version__
 
 FORMAT_NAME = "nnpcalc-model"
 FORMAT_VERSION = 1
