@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "nnpcalc.commands.audit",
     "nnpcalc.commands.analyses",
     "nnpcalc.commands.report",
+    "nnpcalc.commands.properties",
     "nnpcalc.commands.check",
     "nnpcalc.commands.models",
     "nnpcalc.commands.demo",

@@ -61,3 +61,21 @@ def test_a_killed_worker_loses_nothing_and_failures_are_recorded(tmp_path, monke
                 out.with_suffix(".extxyz.failures.jsonl").read_text().splitlines()]
     assert [f["index"] for f in failures] == [5]
     assert "always fails" in failures[0]["error"]
+
+
+@pytest.mark.slow
+def test_properties_of_several_models_on_dask_equal_the_serial_run(tmp_path, si_model):
+    from nnpcalc.cli import main
+    from nnpcalc.models.model_file import save_model
+
+    model = str(save_model(si_model, tmp_path / "bp.pt"))
+    serial, parallel = tmp_path / "serial.json", tmp_path / "dask.json"
+    assert main(["properties", "teacher", model, "--out", str(serial)]) == 0
+    assert main(["properties", "teacher", model, "--scheduler", "local:2",
+                 "--out", str(parallel)]) == 0
+    a = json.loads(serial.read_text())["properties"]
+    b = json.loads(parallel.read_text())["properties"]
+    assert a.keys() == b.keys() == {"teacher", model}
+    for name in a:
+        assert b[name] == pytest.approx(a[name], rel=1e-9)
+    assert a["teacher"]["C11_GPa"] == pytest.approx(151.4, abs=1.5)  # SW's published C11
