@@ -4,7 +4,11 @@ Per layer, every atom sends its neighbours a message x_j ⊗ Y(r̂_ij), weighted
 path by an MLP of a Bessel radial basis times a polynomial cutoff envelope (smooth to the
 second derivative at r_c), summed with native `index_add_` and divided by √(mean neighbour
 count); a linear map, a species-dependent self-connection and a gated nonlinearity follow,
-with a residual connection where shapes allow. Node features carry l = 0…l_max irreps
+with a residual connection where shapes allow. With `product` the invariant contractions of
+the summed messages with themselves (A_i ⊗ A_i → 0e, as in MACE's product basis) join the
+scalars: Σ_jk R(r_ij) R(r_ik) P_l(cos θ_jik), the angles *at* atom i, already in the first
+layer — without it a first layer sees distances only (its vectors reach the readout through
+the next layer's tensor product alone). Node features carry l = 0…l_max irreps
 (l parity (−1)^l); an invariant readout gives per-atom energies
 
     E_i = E0[s_i] + scale · (f(x_i) − f(x_i^isolated) + w[s_i] · c_i)      (anchored, default)
@@ -44,6 +48,7 @@ class E3nnSettings(ModelSettings):
     radial_hidden: int = Field(32, ge=1)
     envelope_p: int = Field(6, ge=2)
     coordination_start: bool = True  # a fitted per-species coordination term (see the model)
+    product: bool = True  # invariants of each atom's summed messages squared (3-body per layer)
 
 
 def bessel_basis(r: torch.Tensor, cutoff: float, n: int) -> torch.Tensor:
@@ -69,7 +74,7 @@ class Interaction(torch.nn.Module):
     """One message-passing layer: convolution, linear, self-connection, gate, residual."""
 
     def __init__(self, irreps_in: o3.Irreps, irreps_out: o3.Irreps, irreps_sh: o3.Irreps,
-                 n_species: int, n_radial: int, radial_hidden: int):
+                 n_species: int, n_radial: int, radial_hidden: int, product: bool):
         super().__init__()
         self.irreps_in = irreps_in
         mid, instructions = [], []
@@ -95,13 +100,35 @@ class Interaction(torch.nn.Module):
         self.self_connection = o3.FullyConnectedTensorProduct(
             irreps_in, o3.Irreps(f"{n_species}x0e"), self.gate.irreps_in)
         self.residual = irreps_in == self.gate.irreps_out
+        self.product = None
+        if product:
+            self.product = o3.TensorSquare(mid_sorted.simplify(), filter_ir_out=[o3.Irrep("0e")])
+            self.product_linear = o3.Linear(self.product.irreps_out, self.gate.irreps_in)
 
     def forward(self, x, onehot, edge_i, edge_j, sh, radial, neighbours: torch.Tensor):
         messages = self.tp(x[edge_j], sh, self.radial(radial))
         summed = messages.new_zeros(x.shape[0], messages.shape[1]).index_add_(0, edge_i, messages)
-        update = self.linear(summed / neighbours.sqrt()) + self.self_connection(x, onehot)
+        summed = summed / neighbours.sqrt()
+        update = self.linear(summed) + self.self_connection(x, onehot)
+        if self.product is not None:
+            update = update + self.product_linear(self.product(summed))
         out = self.gate(update)
         return x + out if self.residual else out
+
+
+def _compiled(key: str) -> bool:
+    return "._compiled_" in key
+
+
+def _drop_compiled(module, state_dict, prefix, local_metadata):
+    for key in [k for k in state_dict if _compiled(k)]:
+        del state_dict[key]
+    return state_dict
+
+
+def _ignore_compiled(module, incompatible_keys) -> None:
+    incompatible_keys.missing_keys[:] = [k for k in incompatible_keys.missing_keys
+                                         if not _compiled(k)]
 
 
 class E3nnModel(torch.nn.Module):
@@ -113,7 +140,7 @@ class E3nnModel(torch.nn.Module):
     def __init__(self, species: list[str], cutoff: float = 5.0, l_max: int = 1,
                  channels: int = 16, n_layers: int = 2, n_radial: int = 8,
                  radial_hidden: int = 32, envelope_p: int = 6, anchor_isolated: bool = True,
-                 coordination_start: bool = True):
+                 coordination_start: bool = True, product: bool = True):
         super().__init__()
         if not species:
             raise ValueError("a model needs at least one species")
@@ -122,14 +149,15 @@ class E3nnModel(torch.nn.Module):
                       "n_layers": int(n_layers), "n_radial": int(n_radial),
                       "radial_hidden": int(radial_hidden), "envelope_p": int(envelope_p),
                       "anchor_isolated": bool(anchor_isolated),
-                      "coordination_start": bool(coordination_start)}
+                      "coordination_start": bool(coordination_start), "product": bool(product)}
         n_s = len(self.species)
         self.irreps_sh = o3.Irreps.spherical_harmonics(l_max)
         self.embedding = torch.nn.Linear(n_s, channels, bias=False)
         hidden = _hidden_irreps(channels, l_max)
         layers, irreps = [], o3.Irreps(f"{channels}x0e")
         for _ in range(n_layers):
-            layer = Interaction(irreps, hidden, self.irreps_sh, n_s, n_radial, radial_hidden)
+            layer = Interaction(irreps, hidden, self.irreps_sh, n_s, n_radial, radial_hidden,
+                                product)
             layers.append(layer)
             irreps = layer.gate.irreps_out
         self.layers = torch.nn.ModuleList(layers)
@@ -141,6 +169,10 @@ class E3nnModel(torch.nn.Module):
         self.register_buffer("reference_energy", torch.zeros(n_s))
         self.register_buffer("energy_scale", torch.ones(()))
         self.register_buffer("mean_neighbours", torch.ones(()))
+        # e3nn compiles some products on first use and registers their constants then: they are
+        # derived, not learned, so model files neither carry nor expect them
+        self._register_state_dict_hook(_drop_compiled)
+        self.register_load_state_dict_post_hook(_ignore_compiled)
 
     @property
     def cutoff(self) -> float:
