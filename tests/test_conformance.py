@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import ase.io
 import pytest
 import torch
 from broken_calculators import Broken
@@ -63,3 +64,6 @@ def test_check_command_prints_a_table_and_sets_the_exit_code(tmp_path, capsys):
     assert main(["check", "broken_calculators:factory", "--only", "forces"]) == 1
     assert "FAIL" in capsys.readouterr().out
     assert main(["check", "no_such_module:factory"]) == 2
+    cell = tmp_path / "cell.extxyz"
+    ase.io.write(cell, rattled_diamond(seed=4))
+    assert main(["check", "teacher", "--structure", str(cell), "--only", "stress"]) == 0
