@@ -36,6 +36,8 @@ class NNPCalculator(Calculator):
     forward pass in `predict`; `min_distance` (Å) rejects overlapping atoms. `skin` (Å) keeps
     the neighbour list of single-structure calls (MD, relaxations) between steps until an atom
     has moved skin/2; results are the same as without it (0 rebuilds every call).
+    `NNPCalculator(**calc.todict())` rebuilds a calculator, refusing a model file whose SHA-256
+    differs from the recorded one (`model_kind` is informational).
     """
 
     implemented_properties = ["energy", "free_energy", "energies", "forces", "stress",
@@ -50,6 +52,8 @@ class NNPCalculator(Calculator):
         max_atoms: int = 1024,
         min_distance: float = 0.5,
         skin: float = 0.5,
+        model_sha256: str | None = None,
+        model_kind: str | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -62,6 +66,9 @@ class NNPCalculator(Calculator):
                 raise FileNotFoundError(f"model file {path} does not exist (and it is not a "
                                         f"shipped model's name: {', '.join(MODELS)})")
             self.model_source, self.model_sha256 = str(model), sha256(path)
+            if model_sha256 is not None and model_sha256 != self.model_sha256:
+                raise ValueError(f"model file {path} has SHA-256 {self.model_sha256[:16]}…, not "
+                                 f"the {model_sha256[:16]}… recorded (a different model)")
             model = load_model(path)
         if isinstance(dtype, str):
             if dtype not in DTYPES:

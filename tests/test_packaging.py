@@ -86,6 +86,10 @@ def test_ase_per_atom_properties_trajectory_and_extxyz(tmp_path):
     assert back.calc.parameters["model"] == "si-pbe"
     assert back.calc.parameters["model_sha256"] == atoms.calc.model_sha256
     assert back.calc.parameters["dtype"] == "float64"
+    rebuilt = NNPCalculator(**back.calc.parameters)  # what a trajectory records rebuilds it
+    assert rebuilt.todict() == atoms.calc.todict()
+    with pytest.raises(ValueError, match="SHA-256"):
+        NNPCalculator(**{**back.calc.parameters, "model_sha256": "0" * 64})
     ase.io.write(tmp_path / "a.extxyz", atoms)
     again = ase.io.read(tmp_path / "a.extxyz")
     assert again.get_potential_energy() == pytest.approx(atoms.get_potential_energy())
