@@ -64,11 +64,12 @@ def test_a_killed_worker_loses_nothing_and_failures_are_recorded(tmp_path, monke
 
 
 @pytest.mark.slow
-def test_properties_of_several_models_on_dask_equal_the_serial_run(tmp_path, si_model):
+def test_properties_of_several_models_on_dask_equal_the_serial_run(tmp_path):
+    """Same numbers to round-off (workers run one thread, the test process may run more; a
+    random-weight model is no use here: its relaxations are chaotic)."""
     from nnpcalc.cli import main
-    from nnpcalc.models.model_file import save_model
 
-    model = str(save_model(si_model, tmp_path / "bp.pt"))
+    model = "si-pbe"
     serial, parallel = tmp_path / "serial.json", tmp_path / "dask.json"
     assert main(["properties", "teacher", model, "--out", str(serial)]) == 0
     assert main(["properties", "teacher", model, "--scheduler", "local:2",
@@ -77,5 +78,5 @@ def test_properties_of_several_models_on_dask_equal_the_serial_run(tmp_path, si_
     b = json.loads(parallel.read_text())["properties"]
     assert a.keys() == b.keys() == {"teacher", model}
     for name in a:
-        assert b[name] == pytest.approx(a[name], rel=1e-9)
+        assert b[name] == pytest.approx(a[name], rel=1e-6)
     assert a["teacher"]["C11_GPa"] == pytest.approx(151.4, abs=1.5)  # SW's published C11
