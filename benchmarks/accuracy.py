@@ -34,6 +34,7 @@ import yaml
 from nnpcalc.analysis.errors import test_set_errors
 from nnpcalc.analysis.properties import diamond_properties
 from nnpcalc.calculator import NNPCalculator
+from nnpcalc.plotting import grouped_bars
 from nnpcalc.teachers.dataset import label_with_teacher, snapshots
 from nnpcalc.train import fit
 
@@ -343,11 +344,6 @@ MAPPING_ROWS = ("sw_cross_lr1e-4", "sw_e3nn_1layer", "sw_e3nn_2layers", "sw_e3nn
 
 def plot_mapping(rows: list[dict], path: Path) -> None:
     """Atomic energies vs the two SW partitions for the best BP recipe and e3nn by depth."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     by_name = {r["recipe"]: r for r in rows}
     chosen = [by_name[n] for n in MAPPING_ROWS if n in by_name
               and by_name[n].get("atomic_vs_lammps_rmse_meV") is not None]
@@ -356,21 +352,11 @@ def plot_mapping(rows: list[dict], path: Path) -> None:
     labels = ["BP\n3.77 Å" if r["recipe"].startswith("sw_cross")
               else f"e3nn {recipe_config(r['recipe'])['model']['n_layers']}×3.77 Å\n"
                    f"{recipe_config(r['recipe'])['epochs']} epochs" for r in chosen]
-    x = np.arange(len(chosen))
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
-    bars = ((-0.2, "atomic_vs_vertex_rmse_meV", "vs vertex partition (reach 3.77 Å)"),
-            (0.2, "atomic_vs_lammps_rmse_meV", "vs LAMMPS ⅓ split (reach 7.5 Å)"))
-    for shift, key, name in bars:
-        ax.bar(x + shift, [r[key] for r in chosen], 0.4, label=name)
-    ax.plot(x, [r["heldout_totals_rmse_meV"] for r in chosen], "k.", label="held-out totals")
-    ax.set_yscale("log")
-    ax.set_xticks(x, labels)
-    ax.set_ylabel("RMSE (meV/atom), held-out cells")
-    ax.set_title("Which atomic-energy partition does each model learn?")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    grouped_bars(path, labels, {
+        "vs vertex partition (reach 3.77 Å)": [r["atomic_vs_vertex_rmse_meV"] for r in chosen],
+        "vs LAMMPS ⅓ split (reach 7.5 Å)": [r["atomic_vs_lammps_rmse_meV"] for r in chosen]},
+        "RMSE (meV/atom), held-out cells", "Which atomic-energy partition does each model learn?",
+        points=("held-out totals", [r["heldout_totals_rmse_meV"] for r in chosen]))
 
 
 def main() -> None:

@@ -20,12 +20,12 @@ import json
 from pathlib import Path
 
 import ase.io
-import matplotlib
 import numpy as np
 
 from nnpcalc.analysis.audit import audit
 from nnpcalc.analysis.invariant import probe_families
 from nnpcalc.calculator import NNPCalculator
+from nnpcalc.plotting import grouped_bars
 from nnpcalc.teachers.dataset import (
     crystals,
     defects,
@@ -34,9 +34,6 @@ from nnpcalc.teachers.dataset import (
     snapshots,
 )
 from nnpcalc.train import fit
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
 TEACHER_CUTOFF = 3.7712
 
@@ -137,22 +134,12 @@ def assess(files, out: Path, name: str, config: dict) -> dict:
 
 
 def plot(results: dict, path: Path) -> None:
-    names = list(results)
-    x = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(8, 4))
-    for k, (key, label) in enumerate((
+    grouped_bars(path, list(results), {
+        label: [results[n][key] for n in results] for key, label in (
             ("heldout_total_energy_rmse_meV_per_atom", "held-out totals (E/N)"),
             ("heldout_atomic_vs_vertex_rmse_meV", "atomic energies vs teacher"),
-            ("crystal_probe_rmse_meV", "crystal invariant-point probes"))):
-        ax.bar(x + (k - 1) * 0.27, [results[n][key] for n in names], 0.27, label=label)
-    ax.axhline(10, color="grey", ls=":", lw=1)
-    ax.set_xticks(x, names, rotation=20, fontsize=8)
-    ax.set_yscale("log")
-    ax.set_ylabel("RMSE (meV/atom)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+            ("crystal_probe_rmse_meV", "crystal invariant-point probes"))},
+        "RMSE (meV/atom)", reference=10)
 
 
 def main() -> None:
