@@ -36,9 +36,11 @@ def grouped_bars(path: str | Path, categories: list[str], series: dict[str, list
         ax.axhline(reference, color="grey", ls=":", lw=1)
     if log:
         ax.set_yscale("log")
+        low, high = ax.get_ylim()
+        ax.set_ylim(low, high * 30)  # headroom for the legend above the bars
     ax.set_xticks(x, categories, fontsize=8)
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", ncol=2)
     return save_figure(fig, path, dpi=130)
