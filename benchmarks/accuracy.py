@@ -108,6 +108,8 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     # this row is the shipped v7 (data/train_si.yaml)
     "dft256_wide_clusters": ("dft256", "dft256_wide", {"loss": {"groups": {"dimer": 3.0,
                                                                            "trimer": 3.0}}}),
+    "dft256_wide_clusters_long": ("dft256", "dft256_wide_clusters", {"epochs": 1200,
+                                                                      "patience": 1200}),
     "dft256_plateau": ("dft256", "dft256_shipped", {"scheduler": "plateau", "lr": 1e-3,
                                                     "epochs": 2000, "patience": 2000,
                                                     "plateau_patience": 40}),
