@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from nnpcalc.batch import StructureGraph, collate
-from nnpcalc.models.contract import TrainingData
+from nnpcalc.models.contract import TrainingData, atom_features
 
 
 def safe_std(mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
@@ -39,18 +39,10 @@ def whitening_matrices(x: torch.Tensor, species: torch.Tensor, n_species: int,
     return out
 
 
-def raw_features(model: torch.nn.Module, graphs: Sequence[StructureGraph], chunk: int = 32
+def raw_features(model: torch.nn.Module, graphs: Sequence[StructureGraph]
                  ) -> tuple[torch.Tensor, torch.Tensor]:
     """Raw descriptors (float64) of every atom of `graphs`, with each atom's species index."""
-    acsf = copy.deepcopy(model.acsf).double()
-    feats, spec = [], []
-    for start in range(0, len(graphs), chunk):
-        batch = collate(graphs[start:start + chunk], torch.float64)
-        with torch.no_grad():
-            vectors = batch.edge_vectors(batch.positions, batch.cell)
-            feats.append(acsf(batch.species, batch.edge_i, batch.edge_j, vectors))
-        spec.append(batch.species)
-    return torch.cat(feats), torch.cat(spec)
+    return atom_features(copy.deepcopy(model.acsf).double(), graphs)
 
 
 def feature_statistics(model: torch.nn.Module, data: TrainingData

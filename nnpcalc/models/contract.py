@@ -27,7 +27,7 @@ checkpoint as epoch 0).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from nnpcalc.batch import StructureGraph
+from nnpcalc.batch import StructureGraph, collate
 
 
 class ModelSettings(BaseModel):
@@ -99,6 +99,20 @@ class TrainableModel(AtomisticModel, Protocol):
 
     def fit_statistics(self, data: TrainingData) -> bool:
         """Set fitted statistics; True when the model then starts as a fitted model."""
+
+
+def atom_features(features: Callable, graphs: Sequence[StructureGraph], chunk: int = 32
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """`features(species, edge_i, edge_j, vectors)` (a kind's optional per-atom descriptor,
+    float64) of every atom of `graphs`, in chunks, with each atom's species index."""
+    feats, spec = [], []
+    for start in range(0, len(graphs), chunk):
+        batch = collate(graphs[start:start + chunk], torch.float64)
+        with torch.no_grad():
+            vectors = batch.edge_vectors(batch.positions, batch.cell)
+            feats.append(features(batch.species, batch.edge_i, batch.edge_j, vectors))
+        spec.append(batch.species)
+    return torch.cat(feats), torch.cat(spec)
 
 
 def model_dtype(model: torch.nn.Module) -> torch.dtype:

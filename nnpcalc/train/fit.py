@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import yaml
 
-from nnpcalc.models.contract import TrainingData
+from nnpcalc.models.contract import TrainingData, atom_features
 from nnpcalc.models.ensemble import Ensemble
 from nnpcalc.models.model_file import save_model
 from nnpcalc.models.registry import model_class
@@ -95,17 +95,7 @@ def _gdf_weights(model, data: TrainingData, cfg: TrainConfig) -> list[np.ndarray
     if not hasattr(model, "features"):
         raise ValueError(f"gdf weighting needs per-atom features; model kind {model.kind!r} "
                          "has none")
-    from nnpcalc.batch import collate
-
-    feats, spec = [], []
-    for start in range(0, len(data.graphs), 32):
-        batch = collate(data.graphs[start:start + 32], torch.float64)
-        with torch.no_grad():
-            vectors = batch.edge_vectors(batch.positions, batch.cell)
-            feats.append(model.double().features(batch.species, batch.edge_i, batch.edge_j,
-                                                 vectors))
-        spec.append(batch.species)
-    g, spec = torch.cat(feats), torch.cat(spec)
+    g, spec = atom_features(model.double().features, data.graphs)
     standardised = torch.empty_like(g)
     for k in spec.unique():
         standardised[spec == k] = ((g[spec == k] - g[spec == k].mean(0))
