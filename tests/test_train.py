@@ -227,3 +227,26 @@ def Atoms_single():  # noqa: N802 - reads like the ASE constructor it wraps
     from ase import Atoms
 
     return Atoms("Si", positions=[[0.0, 0.0, 0.0]])
+
+
+def test_gdf_in_training_weights_the_vacancy_neighbours_up(tmp_path):
+    """The trainer's GDF weights come from the model's own features: in a set of rattled
+    diamond cells and one vacancy cell, the vacancy's neighbours are the rare environments."""
+    from nnpcalc.neighbors import neighbor_list
+    from nnpcalc.train.fit import prepare
+
+    train, _ = sw_labelled_mix()
+    path = tmp_path / "mix.extxyz"
+    ase.io.write(path, train)
+    cfg = validate_config(config(path, tmp_path, val_fraction=0.0,
+                                 gdf={"enabled": True, "sigma": 0.5}))
+    prep = prepare(cfg)
+    k = next(i for i, it in enumerate(prep.train.items) if len(it.atoms) == 15)
+    atoms, weights = prep.train.items[k].atoms, prep.train.gdf[k]
+    nl = neighbor_list(atoms, 2.6)
+    coordination = np.bincount(nl.i, minlength=len(atoms))
+    # the four vacancy neighbours weigh 1.5x the typical 4-coordinated atom of the same cell
+    assert weights[coordination == 3].min() > 1.3 * np.median(weights[coordination == 4])
+    with pytest.raises(ValueError, match="gdf weighting needs per-atom features"):
+        prepare(validate_config(config(path, tmp_path, gdf={"enabled": True},
+                                       model={"kind": "e3nn", "cutoff": 4.5})))
