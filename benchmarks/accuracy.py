@@ -14,8 +14,10 @@ partition, crystal-probe invariant error.
 Suite "dft": the shipped GPAW PBE data with the shipped config's fixed test split (seed 0):
 energy RMSE/MAE with and without clusters (non-periodic: dimers, trimers, the atom), forces, stress.
 
-Each recipe is the previous row's winner with ONE change (see RECIPES). Results are cached per
-row in --out (a finished row is not retrained); docs/accuracy_results.md is rewritten from them.
+Each recipe is the previous row's winner with ONE change (see RECIPES). Each finished row is
+kept as JSON in --rows (committed, so the table can be rewritten on any checkout; a finished row
+is not retrained); models and logs go to --out. docs/accuracy_results.md is rewritten from the
+rows; rows of sessions 2-4, whose JSON was not kept, are in docs/accuracy_results_2026-11.md.
 """
 
 from __future__ import annotations
@@ -118,6 +120,12 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     "dft256_e3nn": ("dft256", "dft256_shipped", {"model": E3NN_DFT}),
     # start from a fitted coordination term (40-epoch probe: val forces 0.36 vs 0.51 eV/Å)
     "dft256_e3nn_coord": ("dft256", "dft256_e3nn", {"model": {"coordination_start": True}}),
+    # session 5: v7 (dft256_wide_clusters) is the parent. Three seeds of it first: how far
+    # apart are seeds on this 26-structure test split, and what does averaging them give?
+    "dft256_v7_ensemble3": ("dft256", "dft256_wide_clusters", {"replicas": 3}),
+    # force and virial terms outweigh the energy term ~10x at v7's errors (0.1·(0.1 eV/Å)²
+    # vs (10 meV/atom)²): let energies pull harder
+    "dft256_v7_forces0.03": ("dft256", "dft256_wide_clusters", {"loss": {"forces": 0.03}}),
     "sw_e3nn_1layer": ("sw", "sw_tutorial", {"model": {**E3NN_SW, "n_layers": 1}}),
     "sw_e3nn_2layers": ("sw", "sw_e3nn_1layer", {"model": {"n_layers": 2}}),
     "sw_e3nn_3layers": ("sw", "sw_e3nn_1layer", {"model": {"n_layers": 3}}),
@@ -213,12 +221,29 @@ def property_misses(props: dict) -> dict:
     return out
 
 
+def _test_split(summary: dict) -> list:
+    data = ase.io.read(summary["split_sources"]["test"][0].rsplit(":", 1)[0], ":")
+    return [data[int(src.rsplit(":", 1)[1])] for src in summary["split_sources"]["test"]]
+
+
+def assess_replicas(run_dir: Path, summary: dict) -> dict:
+    """Test errors of each replica alone (seed spread) beside the ensemble's."""
+    members = sorted(run_dir.glob("replica_*/best_model.pt"))
+    test = _test_split(summary)
+    out = {}
+    for path in members:
+        errors = test_set_errors(NNPCalculator(path, dtype="float64"), test)
+        out[path.parent.name] = {key: errors.get(key) for key in (
+            "energy_rmse_meV_per_atom", "energy_mae_meV_per_atom",
+            "energy_rmse_meV_per_atom_periodic", "energy_mae_meV_per_atom_periodic",
+            "forces_mae_eV_per_A")}
+    return out
+
+
 def assess_dft(model_path: Path, summary: dict) -> dict:
     """Errors on the run's test split (read from the data file the run trained on)."""
     calc = NNPCalculator(model_path, dtype="float64")
-    data = ase.io.read(summary["split_sources"]["test"][0].rsplit(":", 1)[0], ":")
-    test = [data[int(src.rsplit(":", 1)[1])] for src in summary["split_sources"]["test"]]
-    all_errors = test_set_errors(calc, test)
+    all_errors = test_set_errors(calc, _test_split(summary))
     return {
         "test_energy_rmse_meV_per_atom": all_errors["energy_rmse_meV_per_atom"],
         "test_energy_mae_meV_per_atom": all_errors["energy_mae_meV_per_atom"],
@@ -232,9 +257,10 @@ def assess_dft(model_path: Path, summary: dict) -> dict:
     }
 
 
-def run(name: str, out: Path, dft_data: Path = ROOT / "data" / "si_pbe.extxyz") -> dict:
-    """Train (unless cached) and assess one recipe; the row is written to out/<name>.json."""
-    row_path = out / f"{name}.json"
+def run(name: str, out: Path, rows: Path,
+        dft_data: Path = ROOT / "data" / "si_pbe.extxyz") -> dict:
+    """Train (unless cached) and assess one recipe; the row is written to rows/<name>.json."""
+    row_path = rows / f"{name}.json"
     if row_path.exists():
         return json.loads(row_path.read_text())
     suite = RECIPES[name][0]
@@ -265,6 +291,8 @@ def run(name: str, out: Path, dft_data: Path = ROOT / "data" / "si_pbe.extxyz") 
            "validation_forces_rmse_eV_per_A": summary["validation"].get("forces_rmse_eV_per_A")}
     row.update(assess_sw(run_dir / "model.pt", sw_files(out / "sw_data")) if kind == "sw"
                else assess_dft(run_dir / "model.pt", summary))
+    if kind != "sw" and config.get("replicas", 1) > 1:
+        row["replicas"] = assess_replicas(run_dir, summary)
     row_path.write_text(json.dumps(row, indent=1))
     return row
 
@@ -277,8 +305,10 @@ def table(rows: list[dict]) -> str:
     sw = [r for r in rows if r["suite"] == "sw"]
     dft = [r for r in rows if r["suite"] != "sw"]
     lines = ["# Training recipes: measured accuracy", "",
-             "Written by `python benchmarks/accuracy.py`; each row changes one thing against "
-             "its parent; seed 0; wall time on one core of the project machine.", ""]
+             "Written by `python benchmarks/accuracy.py` from the rows in "
+             "`benchmarks/results/accuracy/`; each row changes one thing against its parent; "
+             "seed 0; wall time on one core of the project machine. Rows of sessions 2-4: "
+             "[accuracy_results_2026-11.md](accuracy_results_2026-11.md).", ""]
     if sw:
         lines += ["## Stillinger–Weber teacher (cutoff 3.77 Å, held-out cells)", "",
                   "| recipe | change vs parent | val E | held-out E | held-out F | "
@@ -369,7 +399,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", choices=["sw", "dft", "dft256", "all"], default="all")
     parser.add_argument("--only", help="comma-separated recipe names")
-    parser.add_argument("--out", default="runs/accuracy")
+    parser.add_argument("--out", default="runs/accuracy", help="models and training logs")
+    parser.add_argument("--rows", default=str(ROOT / "benchmarks" / "results" / "accuracy"),
+                        help="one JSON per finished row (committed)")
     parser.add_argument("--table", action="store_true", help="only rewrite the table")
     parser.add_argument("--reassess", help="comma-separated cached sw rows to assess again "
                                            "(new columns) without retraining")
@@ -377,25 +409,26 @@ def main() -> None:
                         help="labelled PBE data for the dft rows (copied into each run)")
     parser.add_argument("--doc", default=str(ROOT / "docs" / "accuracy_results.md"))
     args = parser.parse_args()
-    out = Path(args.out)
+    out, rows_dir = Path(args.out), Path(args.rows)
     out.mkdir(parents=True, exist_ok=True)
+    rows_dir.mkdir(parents=True, exist_ok=True)
     names = args.only.split(",") if args.only else [
         n for n, (suite, _, _) in RECIPES.items() if args.suite in ("all", suite)]
     unknown = [n for n in names if n not in RECIPES]
     if unknown:
         parser.error(f"unknown recipes {unknown}; known: {', '.join(RECIPES)}")
     for name in (args.reassess.split(",") if args.reassess else []):
-        row_path = out / f"{name}.json"
+        row_path = rows_dir / f"{name}.json"
         row = json.loads(row_path.read_text())
         row.update(assess_sw(out / name / "model.pt", sw_files(out / "sw_data")))
         row_path.write_text(json.dumps(row, indent=1))
     if not args.table:
         for name in names:
-            row = run(name, out, Path(args.dft_data))
+            row = run(name, out, rows_dir, Path(args.dft_data))
             print(name, json.dumps({k: v for k, v in row.items() if not isinstance(v, dict)}),
                   flush=True)
-    rows = [json.loads((out / f"{n}.json").read_text()) for n in RECIPES
-            if (out / f"{n}.json").exists()]
+    rows = [json.loads((rows_dir / f"{n}.json").read_text()) for n in RECIPES
+            if (rows_dir / f"{n}.json").exists()]
     text = table(rows)
     Path(args.doc).write_text(text)
     plot_mapping(rows, Path(args.doc).with_name("mapping_bp_vs_e3nn.png"))
