@@ -236,6 +236,44 @@ def check_cutoff(calc, atoms) -> CheckResult:
                        f"E(r_c-1e-3) - E(r_c+1e-5) = {energies[0] - energies[-1]:.2e} eV")
 
 
+def _model_results(calc, atoms: Atoms, **options) -> dict:
+    """`evaluate` of the calculator's model on `atoms` with the given options, in numpy."""
+    from nnpcalc.batch import build_batch
+    from nnpcalc.models.potential import evaluate
+
+    batch = build_batch([atoms], calc.species, calc.cutoff, calc.dtype, calc.device)
+    out = evaluate(calc.model, batch, **options)
+    return {k: out[k].detach().cpu().double().numpy() for k in ("energies", "forces", "stress")}
+
+
+def _largest_difference(a: dict, b: dict) -> float:
+    return max(float(np.abs(a[k] - b[k]).max()) for k in a)
+
+
+def check_first_derivatives(calc, atoms) -> CheckResult:
+    """Forces and stress for MD (kernels with hand-written backward passes allowed) equal the
+    ones training differentiates again (plain autograd throughout)."""
+    name = "fast derivatives = twice-differentiable ones"
+    if getattr(calc, "model", None) is None or not hasattr(calc, "species"):
+        return CheckResult(name, None, 1e-10, "eV, eV/Å, eV/Å³")
+    big = atoms.repeat((2, 1, 1))
+    dev = _largest_difference(_model_results(calc, big),
+                              _model_results(calc, big, create_graph=True))
+    return CheckResult(name, dev, 1e-10, "eV, eV/Å, eV/Å³")
+
+
+def check_local_chunks(calc, atoms) -> CheckResult:
+    """A model that declares itself local (E_i from atom i's own pairs) gives the same
+    results evaluated in chunks of centre atoms as all at once."""
+    name = "local model: chunks of centres = whole"
+    if not getattr(getattr(calc, "model", None), "local", False):
+        return CheckResult(name, None, 1e-10, "eV, eV/Å, eV/Å³")
+    big = atoms.repeat((2, 1, 1))
+    dev = _largest_difference(_model_results(calc, big, local_chunk=5),
+                              _model_results(calc, big, local_chunk=10**9))
+    return CheckResult(name, dev, 1e-10, "eV, eV/Å, eV/Å³", "5 centres per chunk")
+
+
 CHECKS: dict[str, Callable[[Calculator, Atoms], CheckResult]] = {
     "forces": check_forces,
     "stress": check_stress,
@@ -250,6 +288,8 @@ CHECKS: dict[str, Callable[[Calculator, Atoms], CheckResult]] = {
     "save_load": check_save_load,
     "isolated_atom": check_isolated_atom,
     "cutoff": check_cutoff,
+    "first_derivatives": check_first_derivatives,
+    "local_chunks": check_local_chunks,
 }
 
 

@@ -7,7 +7,7 @@ import json
 import ase.io
 import pytest
 import torch
-from broken_calculators import Broken
+from broken_calculators import Broken, FalselyLocal, WrongFastDerivatives
 from structures_factory import rattled_diamond
 
 from nnpcalc.calculator import NNPCalculator
@@ -43,7 +43,19 @@ KINDS = ["bpnn", "bpnn_two_species", "stillinger_weber", "ensemble", "e3nn"]
 def test_every_kind_passes_every_check(kind, check, si_model, sic_model):
     calc = _kinds(si_model, sic_model)[kind]
     (result,) = run_checks(calc, names=[check])
+    if check == "local_chunks" and not getattr(calc.model, "local", False):
+        assert result.status == "n/a"  # message passing: an atom's energy sees n_layers × r_c
+        return
     assert result.status == "pass", (result.name, result.deviation, result.tolerance)
+
+
+def test_local_and_fast_derivative_checks_can_fail():
+    wrong = {name: r.status for name, r in zip(CHECKS, run_checks(
+        NNPCalculator(WrongFastDerivatives(), dtype="float64")), strict=True)}
+    assert wrong["first_derivatives"] == "FAIL" and wrong["forces"] == "FAIL"
+    assert wrong["local_chunks"] == "n/a"
+    (chunks,) = run_checks(NNPCalculator(FalselyLocal(), dtype="float64"), names=["local_chunks"])
+    assert chunks.status == "FAIL"
 
 
 def test_the_checks_catch_a_broken_calculator():

@@ -27,6 +27,16 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
+from nnpcalc.descriptors.pair_sums import (
+    SlotConstants,
+    cosine_cutoff,
+    monomial_exponents,
+    slope_tables,
+    slot_sums,
+)
+
+__all__ = ["ACSF", "ACSFParameters", "PRESETS", "cosine_cutoff", "descriptor_from"]
+
 MAX_ZETA = 8
 
 
@@ -142,36 +152,13 @@ def descriptor_from(spec: str | dict | None, cutoff: float) -> ACSFParameters:
     return ACSFParameters.from_dict({"cutoff": cutoff, **spec})
 
 
-def cosine_cutoff(r: torch.Tensor, cutoff: float) -> torch.Tensor:
-    """Behler's cutoff: smooth (zero value and slope) at r = cutoff."""
-    inside = r < cutoff
-    return torch.where(inside, 0.5 * (torch.cos(math.pi * r / cutoff) + 1.0), torch.zeros_like(r))
-
-
 def _monomial_table(max_degree: int) -> tuple[list[tuple[int, int, int]], list[float], list[int]]:
-    """Exponents (a, b, c), multinomial weights and degrees of all monomials up to max_degree,
-    in the order `_monomials` builds them: degree d is x·(degree d−1), then y·(its x-free
-    tail of d monomials), then z·(its last, z^(d−1))."""
-    exps, block = [(0, 0, 0)], [(0, 0, 0)]
-    for d in range(1, max_degree + 1):
-        block = ([(a + 1, b, c) for a, b, c in block] + [(a, b + 1, c) for a, b, c in block[-d:]]
-                 + [(a, b, c + 1) for a, b, c in block[-1:]])
-        exps += block
+    """Exponents (a, b, c) of all monomials up to max_degree (in `monomials` order), their
+    multinomial weights and degrees."""
+    exps = monomial_exponents(max_degree)
     weights = [math.factorial(a + b + c) / (math.factorial(a) * math.factorial(b)
                                             * math.factorial(c)) for a, b, c in exps]
     return exps, weights, [a + b + c for a, b, c in exps]
-
-
-def _monomials(unit: torch.Tensor, max_degree: int) -> torch.Tensor:
-    """x^a y^b z^c of unit vectors (..., 3) for a + b + c ≤ max_degree, ordered as
-    `_monomial_table`: products of contiguous slices only (no gathers, no zero powers)."""
-    x, y, z = unit[..., 0:1], unit[..., 1:2], unit[..., 2:3]
-    block = torch.ones_like(x)
-    out = [block]
-    for d in range(1, max_degree + 1):
-        block = torch.cat([x * block, y * block[..., -d:], z * block[..., -1:]], dim=-1)
-        out.append(block)
-    return torch.cat(out, dim=-1)
 
 
 class ACSF(torch.nn.Module):
@@ -214,6 +201,9 @@ class ACSF(torch.nn.Module):
         pair_table = torch.tensor(pairs, dtype=torch.long).reshape(-1, 2)
         self.register_buffer("pair_a", pair_table[:, 0].clone(), persistent=False)
         self.register_buffer("pair_b", pair_table[:, 1].clone(), persistent=False)
+        slope_index, slope_weight = slope_tables(self.max_zeta)
+        self.register_buffer("slope_index", slope_index, persistent=False)
+        self.register_buffer("slope_weight", slope_weight, persistent=False)
         self._exact = {name: b.clone() for name, b in self.named_buffers()
                        if b.is_floating_point()}
 
@@ -246,10 +236,12 @@ class ACSF(torch.nn.Module):
         self,
         species: torch.Tensor,
         edge_i: torch.Tensor,
-        edge_j: torch.Tensor,
+        neighbour_species: torch.Tensor,
         vectors: torch.Tensor,
     ) -> torch.Tensor:
-        """Features (n_atoms, n_features) from centre/neighbour indices and pair vectors.
+        """Features (n_atoms, n_features) of the atoms `species` from their pairs: centre index
+        `edge_i`, the neighbour's species index and the pair vector (a neighbour's index is never
+        needed, so any subset of centres can be evaluated alone).
 
         Pairs are laid out densely, one row per (centre atom, neighbour species) "slot", padded
         to the widest slot with vectors beyond the cutoff (their cutoff function is exactly 0):
@@ -257,28 +249,28 @@ class ACSF(torch.nn.Module):
         batched matmul over that block.
         """
         n_atoms, n_s = species.shape[0], len(self.species)
-        dtype = vectors.dtype
-        vec = _dense_pairs(edge_i * n_s + species[edge_j], n_atoms * n_s, vectors,
+        vec = _dense_pairs(edge_i * n_s + neighbour_species, n_atoms * n_s, vectors,
                            2.0 * self.cutoff)  # (slots, width, 3)
-        r = torch.linalg.norm(vec, dim=-1)
-        fc = cosine_cutoff(r, self.cutoff)
-        eta = self.radial_eta.to(dtype)
-        g2 = torch.exp(-eta * (r[..., None] - self.radial_rs.to(dtype)) ** 2) * fc[..., None]
-        parts = [g2.sum(1).reshape(n_atoms, -1)]
+        radial, moments, diag = slot_sums(vec, self._constants(vec.dtype))
+        parts = [radial.reshape(n_atoms, -1)]
         if len(self.params.angular):
-            parts.append(self._angular(n_atoms, r, fc, vec))
+            parts.append(self._angular(n_atoms, moments, diag))
         return torch.cat(parts, dim=1)
 
-    def _angular(self, n_atoms, r, fc, vec) -> torch.Tensor:
-        n_s, dtype = len(self.species), vec.dtype
-        shifted = r[..., None] - self.angular_rs.to(dtype)
-        g = torch.exp(-self.angular_eta.to(dtype) * shifted**2) * fc[..., None]  # (S, W, U)
-        mono = _monomials(vec / r[..., None], self.max_zeta)  # (S, W, M)
-        n_eta, n_mono = g.shape[-1], mono.shape[-1]
-        moments = torch.bmm(g.transpose(1, 2), mono)  # (S, U, M): Σ_j g_u(r_ij) mono_m(r̂_ij)
-        moments = moments.reshape(n_atoms, n_s, n_eta, n_mono)
+    def _constants(self, dtype: torch.dtype) -> SlotConstants:
+        return SlotConstants(
+            cutoff=self.cutoff, radial_eta=self.radial_eta.to(dtype),
+            radial_rs=self.radial_rs.to(dtype), angular_eta=self.angular_eta.to(dtype),
+            angular_rs=self.angular_rs.to(dtype), pair_a=self.pair_a, pair_b=self.pair_b,
+            max_degree=self.max_zeta, slope_index=self.slope_index,
+            slope_weight=self.slope_weight.to(dtype))
+
+    def _angular(self, n_atoms: int, moments: torch.Tensor, diag: torch.Tensor) -> torch.Tensor:
+        """G5 rows from the per-slot moments (S, U, M) and diagonal products (S, P)."""
+        n_s, dtype = len(self.species), moments.dtype
+        moments = moments.reshape(n_atoms, n_s, *moments.shape[1:])
+        diag = diag.reshape(n_atoms, n_s, -1)
         a, b = self.pair_a, self.pair_b
-        diag = (g.index_select(-1, a) * g.index_select(-1, b)).sum(1).reshape(n_atoms, n_s, -1)
         weighted = moments * self.mono_weights.to(dtype)
         onehot = self.degree_onehot.to(dtype)
         features = []

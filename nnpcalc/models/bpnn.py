@@ -61,6 +61,7 @@ class BPNN(torch.nn.Module):
 
     kind = "bpnn"
     Settings = BPNNSettings
+    local = True  # E_i depends on atom i's own pairs only (contract: local models)
 
     def __init__(
         self,
@@ -179,7 +180,15 @@ class BPNN(torch.nn.Module):
         self.energy_scale.fill_(float(scale))
 
     def features(self, species, edge_i, edge_j, vectors) -> torch.Tensor:
-        return self.acsf(species, edge_i, edge_j, vectors)
+        return self.local_features(species, edge_i, species.index_select(0, edge_j), vectors)
+
+    def local_features(self, species, edge_i, neighbour_species, vectors) -> torch.Tensor:
+        return self.acsf(species, edge_i, neighbour_species, vectors)
+
+    def local_energies(self, species, edge_i, neighbour_species, vectors) -> torch.Tensor:
+        """Energies of the centre atoms `species` from their own pairs alone (contract: `local`)."""
+        return self.energies_from_features(
+            species, self.local_features(species, edge_i, neighbour_species, vectors))
 
     def energies_from_features(self, species: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         if len(self.species) == 1:  # no per-species gather/scatter for one element
@@ -222,4 +231,4 @@ class BPNN(torch.nn.Module):
 
     def forward(self, species, edge_i, edge_j, vectors, batch=None) -> torch.Tensor:
         """Per-atom energies (n_atoms,) in eV (`batch` is not needed: ACSF are per atom)."""
-        return self.energies_from_features(species, self.features(species, edge_i, edge_j, vectors))
+        return self.local_energies(species, edge_i, species.index_select(0, edge_j), vectors)

@@ -36,6 +36,7 @@ class Ensemble(torch.nn.Module):
         signature = _signature(first)
         self._shared = signature is not None and all(_signature(m) == signature
                                                      for m in members)
+        self.local = all(getattr(m, "local", False) for m in members)
 
     @property
     def cutoff(self) -> float:
@@ -64,3 +65,13 @@ class Ensemble(torch.nn.Module):
             g = self.features(species, edge_i, edge_j, vectors)
             return torch.stack([m.energies_from_features(species, g) for m in self.members])
         return torch.stack([m(species, edge_i, edge_j, vectors, batch) for m in self.members])
+
+    def local_energies(self, species, edge_i, neighbour_species, vectors) -> torch.Tensor:
+        """(K, n_centres) energies from the centres' own pairs; only when `self.local`."""
+        if not self.local:
+            raise TypeError("local_energies needs every member to be a local model")
+        args = (species, edge_i, neighbour_species, vectors)
+        if self._shared:
+            g = self.members[0].local_features(*args)
+            return torch.stack([m.energies_from_features(species, g) for m in self.members])
+        return torch.stack([m.local_energies(*args) for m in self.members])

@@ -11,13 +11,48 @@ The per-atom split (each pair's term half to each end, as ASE's Lennard-Jones ca
 sums to the cell stress. Per-atom stresses are a partition like per-atom energies: for a pair
 potential this one equals LAMMPS's `compute stress/atom`; for three-body terms LAMMPS gives each
 atom of a triplet a third instead.
+
+A *local* model (`model.local`, e.g. Behler–Parrinello: E_i depends on atom i's own pairs
+only) is evaluated in chunks of centre atoms, each with its own backward pass, when no graph is
+kept: the result is the same, but each chunk's intermediates stay in cache, so the cost per
+atom stays flat from hundreds to tens of thousands of atoms, and so does the memory.
 """
 
 from __future__ import annotations
 
 import torch
 
+from nnpcalc.autodiff import first_derivatives_only
 from nnpcalc.batch import AtomsBatch
+
+# Centre atoms per chunk of a local model: at ~45 pairs per atom a chunk's dense pair block and
+# its saved intermediates fit in a CPU's last-level cache (benchmarks/README.md).
+LOCAL_CHUNK_ATOMS = 512
+
+
+def _local_chunks(model: torch.nn.Module, batch: AtomsBatch, vectors: torch.Tensor,
+                  chunk: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-atom energies (detached) and ∂E/∂vectors of a local model, chunk by chunk."""
+    order = torch.argsort(batch.edge_i, stable=True)
+    centres = batch.edge_i.index_select(0, order)
+    n_atoms = batch.species.shape[0]
+    bounds = torch.searchsorted(centres, torch.arange(0, n_atoms + chunk, chunk,
+                                                      device=centres.device)).tolist()
+    neighbour_species = batch.species.index_select(0, batch.edge_j.index_select(0, order))
+    grad = torch.zeros_like(vectors)
+    parts = []
+    for k, start in enumerate(range(0, n_atoms, chunk)):
+        pairs = order[bounds[k]:bounds[k + 1]]
+        v = vectors.detach().index_select(0, pairs).requires_grad_(True)
+        raw = model.local_energies(batch.species[start:start + chunk],
+                                   centres[bounds[k]:bounds[k + 1]] - start,
+                                   neighbour_species[bounds[k]:bounds[k + 1]], v)
+        energies = raw.mean(0) if raw.dim() == 2 else raw
+        (g,) = torch.autograd.grad(energies.sum(), [v], allow_unused=True)
+        if g is not None:
+            grad.index_copy_(0, pairs, g)
+        parts.append(raw.detach())
+    return torch.cat(parts, dim=-1), grad
 
 
 def evaluate(
@@ -27,16 +62,29 @@ def evaluate(
     stress: bool = True,
     create_graph: bool = False,
     stresses: bool = False,
+    local_chunk: int = LOCAL_CHUNK_ATOMS,
 ) -> dict[str, torch.Tensor]:
     """Energies per structure and per atom, and (optionally) forces and stress.
 
     Returns keys energy (B,), energies (N,), and when asked forces (N, 3), stress (B, 3, 3),
     stresses (N, 3, 3) (both zero for structures without a periodic cell); ensembles add
-    energies_std (N,) and energy_std (B,). `create_graph` keeps the graph for losses.
+    energies_std (N,) and energy_std (B,). `create_graph` keeps the graph for losses; without
+    it a local model runs in chunks of `local_chunk` centre atoms (same results) and models
+    may use kernels with hand-written backward passes (`autodiff`).
     """
+    with first_derivatives_only(not create_graph):
+        return _evaluate(model, batch, forces, stress, create_graph, stresses, local_chunk)
+
+
+def _evaluate(model, batch, forces, stress, create_graph, stresses, local_chunk):
     derivatives = forces or stress or stresses
     vectors = batch.edge_vectors(batch.positions, batch.cell).detach().requires_grad_(derivatives)
-    raw = model(batch.species, batch.edge_i, batch.edge_j, vectors, batch.batch)
+    g = None
+    if (derivatives and not create_graph and getattr(model, "local", False)
+            and batch.species.shape[0] > local_chunk):
+        raw, g = _local_chunks(model, batch, vectors, local_chunk)
+    else:
+        raw = model(batch.species, batch.edge_i, batch.edge_j, vectors, batch.batch)
     out: dict[str, torch.Tensor] = {}
     n_structures = batch.n_structures
     if raw.dim() == 2:
@@ -53,8 +101,9 @@ def evaluate(
     out["energy"] = energy
     if not derivatives:
         return out
-    (g,) = torch.autograd.grad(energy.sum(), [vectors], create_graph=create_graph,
-                               allow_unused=True)
+    if g is None:
+        (g,) = torch.autograd.grad(energy.sum(), [vectors], create_graph=create_graph,
+                                   allow_unused=True)
     if g is None:  # an energy that depends on no pair (isolated atoms only)
         g = torch.zeros_like(vectors)
     n_atoms = len(batch.species)
