@@ -26,7 +26,6 @@ import argparse
 import json
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import ase.io
@@ -277,13 +276,15 @@ def run(name: str, out: Path, rows: Path,
         shutil.copyfile(dft_data, data)
         config["data"] = [str(data)]
     config["out"] = str(run_dir)
-    start = time.perf_counter()
-    fit(config, progress=False)
-    wall = time.perf_counter() - start
+    fit(config, progress=False, resume=True)  # an interrupted row continues where it stopped
     summary = json.loads((run_dir / "summary.json").read_text())
+    logs = [json.loads(path.read_text()) for path in
+            sorted(run_dir.glob("log.json")) + sorted(run_dir.glob("replica_*/log.json"))]
     row = {"recipe": name, "suite": suite, "parent": RECIPES[name][1],
-           "change": RECIPES[name][2], "seed": config["seed"], "train_wall_time_s": wall,
-           "epochs_run": len(json.loads((run_dir / "log.json").read_text())),
+           "change": RECIPES[name][2], "seed": config["seed"],
+           # summed epoch times: stays right across resumed runs (all replicas)
+           "train_wall_time_s": sum(r.get("time_s", 0.0) for log in logs for r in log),
+           "epochs_run": len(logs[0]),
            "best_epoch": summary["best_epochs"][0],
            "n_structures": summary["n_train"] + summary["n_validation"] + summary["n_test"],
            "validation_energy_rmse_meV_per_atom":

@@ -30,6 +30,7 @@ class AtomsBatch:
     shifts: torch.Tensor  # (n_pairs, 3) integer cell translations, in positions' dtype
     n_atoms: torch.Tensor  # (n_structures,)
     periodic: torch.Tensor  # (n_structures,) True when the cell has a volume (any pbc)
+    volume: torch.Tensor  # (n_structures,) |det cell|, Å³ (a constant: stress = virial / V)
 
     @property
     def n_structures(self) -> int:
@@ -110,6 +111,8 @@ def collate(
         shifts=cat([g.shifts.reshape(-1, 3) for g in graphs], dtype),
         n_atoms=torch.as_tensor(counts, dtype=torch.long, device=device),
         periodic=torch.as_tensor([g.periodic for g in graphs], dtype=torch.bool, device=device),
+        volume=torch.as_tensor(np.abs(np.linalg.det(np.stack([g.cell for g in graphs]))),
+                               dtype=dtype, device=device),
     )
 
 

@@ -36,14 +36,16 @@ def neighbor_list(atoms: Atoms, cutoff: float) -> NeighborList:
     cell = atoms.cell.array
     positions = atoms.positions
     box = cell if any(pbc) else np.zeros((3, 3))
+    # copy=False: vesin's own buffers, copied once by the conversions below
     i, j, shifts, distances = _vesin(float(cutoff)).compute(
-        points=positions, box=box, periodic=pbc if any(pbc) else False, quantities="ijSd"
+        points=positions, box=box, periodic=pbc if any(pbc) else False, quantities="ijSd",
+        copy=False,
     )
     return NeighborList(
         i=i.astype(np.int64),
         j=j.astype(np.int64),
         shifts=shifts.astype(np.int64),
-        distances=distances.astype(np.float64),
+        distances=np.array(distances, dtype=np.float64),
     )
 
 

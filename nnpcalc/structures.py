@@ -10,8 +10,8 @@ from ase.data import atomic_numbers, chemical_symbols
 
 
 def species_indices(atoms: Atoms, species: Sequence[str]) -> np.ndarray:
-    """Index of each atom's element in `species` (elements must be known: check first)."""
-    lookup = np.full(max(atomic_numbers[s] for s in species) + 1, -1, dtype=np.int64)
+    """Index of each atom's element in `species`, −1 for elements not in it."""
+    lookup = np.full(len(chemical_symbols), -1, dtype=np.int64)
     for k, symbol in enumerate(species):
         lookup[atomic_numbers[symbol]] = k
     return lookup[atoms.numbers]
@@ -27,7 +27,9 @@ def check_structure(atoms: Atoms, species: Sequence[str] | None = None, label: s
     if len(atoms) == 0:
         raise StructureError(f"{where}it has no atoms")
     positions = atoms.positions
-    if not np.isfinite(positions).all():
+    with np.errstate(over="ignore"):  # one reduction first: NaN or inf anywhere propagates
+        suspect = not np.isfinite(positions.sum())
+    if suspect and not np.isfinite(positions).all():
         bad = np.flatnonzero(~np.all(np.isfinite(positions), axis=1))
         raise StructureError(f"{where}non-finite positions for atoms {bad[:10].tolist()}")
     cell = atoms.cell.array
@@ -41,7 +43,7 @@ def check_structure(atoms: Atoms, species: Sequence[str] | None = None, label: s
             raise StructureError(f"{where}periodic along an axis with a zero-length cell vector")
         if pbc.all() and abs(np.linalg.det(cell)) < 1e-8:
             raise StructureError(f"{where}the cell has zero volume under periodic boundaries")
-    if species is not None:
+    if species is not None and (species_indices(atoms, species) < 0).any():
         unknown = sorted({chemical_symbols[z] for z in np.unique(atoms.numbers)} - set(species))
         if unknown:
             raise StructureError(

@@ -187,3 +187,30 @@ def test_perfect_crystals_have_finite_zero_forces(si_model):
         res = calc.predict([atoms])[0]
         assert np.all(np.isfinite(res["forces"])) and np.all(np.isfinite(res["stress"]))
         np.testing.assert_allclose(res["forces"], 0.0, atol=1e-10)
+
+
+def test_check_state_reports_what_ase_reports(si_model):
+    """The calculator's fast state comparison against ASE's compare_atoms, change by change."""
+    from ase.calculators.calculator import compare_atoms
+
+    calc = NNPCalculator(si_model)
+    atoms = bulk("Si", "diamond", 5.43, cubic=True)
+    atoms.calc = calc
+    atoms.get_potential_energy()
+    changed = []
+    for change in ("positions", "cell", "pbc", "numbers", "momenta", "none"):
+        other = atoms.copy()
+        if change == "positions":
+            other.positions[3, 1] += 1e-9
+        elif change == "cell":
+            other.set_cell(other.cell * 1.001, scale_atoms=False)
+        elif change == "pbc":
+            other.pbc = [True, False, True]
+        elif change == "numbers":
+            other.numbers[0] = 6
+        elif change == "momenta":
+            other.set_momenta(np.ones((len(other), 3)))  # a new array: ASE's path
+        got = calc.check_state(other)
+        assert sorted(got) == sorted(compare_atoms(calc.atoms, other)), change
+        changed.append(got)
+    assert changed[0] == ["positions"] and changed[-1] == []

@@ -276,13 +276,16 @@ class ACSF(torch.nn.Module):
         features = []
         for s, t in self.pairs:
             # Σ_{j∈s,k∈t} g_a g_b cos^n θ for every shell pair and degree n (symmetrised over
-            # which neighbour carries which shell), minus the j = k terms.
-            by_degree = (weighted[:, s, a] * moments[:, t, b]) @ onehot
+            # which neighbour carries which shell), minus the j = k terms. (index_select, not
+            # advanced indexing: its backward is an index_add, not an index_put.)
+            by_degree = (weighted[:, s].index_select(1, a)
+                         * moments[:, t].index_select(1, b)) @ onehot
             if s == t:
                 by_degree = by_degree - diag[:, s, :, None]
             else:
-                by_degree = by_degree + (weighted[:, s, b] * moments[:, t, a]) @ onehot
-            rows = by_degree[:, self.angular_pair_index, :]  # (N, A, n_degree)
+                by_degree = by_degree + (weighted[:, s].index_select(1, b)
+                                         * moments[:, t].index_select(1, a)) @ onehot
+            rows = by_degree.index_select(1, self.angular_pair_index)  # (N, A, n_degree)
             features.append((rows * self.angular_coeffs.to(dtype)).sum(-1))
         return torch.cat(features, dim=1)
 
@@ -296,8 +299,11 @@ def _dense_pairs(slot: torch.Tensor, n_slots: int, vectors: torch.Tensor,
     three vector components into a dense block and contracting there with `bmm` is several
     times faster and needs far less memory.
     """
-    order = torch.argsort(slot, stable=True)
-    sorted_slot = slot[order]
+    if slot.numel() < 2 or bool((slot[1:] >= slot[:-1]).all()):  # already grouped by centre
+        order, sorted_slot = torch.arange(slot.shape[0], device=slot.device), slot
+    else:
+        order = torch.argsort(slot, stable=True)
+        sorted_slot = slot[order]
     counts = torch.bincount(sorted_slot, minlength=n_slots)
     starts = torch.cumsum(counts, 0) - counts
     rank = torch.empty_like(slot)

@@ -111,7 +111,7 @@ def _evaluate(model, batch, forces, stress, create_graph, stresses, local_chunk)
         out["forces"] = (g.new_zeros(n_atoms, 3).index_add(0, batch.edge_i, g)
                          .index_add(0, batch.edge_j, -g))
     if stress or stresses:
-        volume = torch.linalg.det(batch.cell).abs()
+        volume = batch.volume
         scale = batch.periodic / torch.where(batch.periodic, volume, torch.ones_like(volume))
         pair = vectors[:, :, None] * g[:, None, :]  # (E, 3, 3): r_e ⊗ ∂E/∂r_e
     if stress:
