@@ -27,7 +27,9 @@ class NeighborList:
 
 @functools.lru_cache(maxsize=16)
 def _vesin(cutoff: float) -> vesin.NeighborList:
-    return vesin.NeighborList(cutoff=cutoff, full_list=True)
+    # sorted: pairs grouped by centre atom, which the models' dense pair blocks and the
+    # chunked evaluation of local models would otherwise have to sort again
+    return vesin.NeighborList(cutoff=cutoff, full_list=True, sorted=True)
 
 
 def neighbor_list(atoms: Atoms, cutoff: float) -> NeighborList:

@@ -33,8 +33,12 @@ LOCAL_CHUNK_ATOMS = 512
 def _local_chunks(model: torch.nn.Module, batch: AtomsBatch, vectors: torch.Tensor,
                   chunk: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-atom energies (detached) and ∂E/∂vectors of a local model, chunk by chunk."""
-    order = torch.argsort(batch.edge_i, stable=True)
-    centres = batch.edge_i.index_select(0, order)
+    edge_i = batch.edge_i
+    if edge_i.numel() < 2 or bool((edge_i[1:] >= edge_i[:-1]).all()):  # sorted lists
+        order = torch.arange(edge_i.shape[0], device=edge_i.device)
+    else:
+        order = torch.argsort(edge_i, stable=True)
+    centres = edge_i.index_select(0, order)
     n_atoms = batch.species.shape[0]
     bounds = torch.searchsorted(centres, torch.arange(0, n_atoms + chunk, chunk,
                                                       device=centres.device)).tolist()
