@@ -248,11 +248,14 @@ def assess_replicas(run_dir: Path, summary: dict) -> dict:
     test = _test_split(summary)
     out = {}
     for path in members:
-        errors = test_set_errors(NNPCalculator(path, dtype="float64"), test)
+        calc = NNPCalculator(path, dtype="float64")
+        errors = test_set_errors(calc, test)
         out[path.parent.name] = {key: errors.get(key) for key in (
             "energy_rmse_meV_per_atom", "energy_mae_meV_per_atom",
             "energy_rmse_meV_per_atom_periodic", "energy_mae_meV_per_atom_periodic",
             "forces_mae_eV_per_A")}
+        out[path.parent.name]["properties"] = {
+            key: value["model"] for key, value in property_misses(properties(calc)).items()}
     return out
 
 
@@ -433,7 +436,7 @@ def main() -> None:
     parser.add_argument("--rows", default=str(ROOT / "benchmarks" / "results" / "accuracy"),
                         help="one JSON per finished row (committed)")
     parser.add_argument("--table", action="store_true", help="only rewrite the table")
-    parser.add_argument("--reassess", help="comma-separated cached sw rows to assess again "
+    parser.add_argument("--reassess", help="comma-separated cached rows to assess again "
                                            "(new columns) without retraining")
     parser.add_argument("--dft-data", default=str(ROOT / "data" / "si_pbe.extxyz"),
                         help="labelled PBE data for the dft rows (copied into each run)")
@@ -450,7 +453,13 @@ def main() -> None:
     for name in (args.reassess.split(",") if args.reassess else []):
         row_path = rows_dir / f"{name}.json"
         row = json.loads(row_path.read_text())
-        row.update(assess_sw(out / name / "model.pt", sw_files(out / "sw_data")))
+        if row["suite"] == "sw":
+            row.update(assess_sw(out / name / "model.pt", sw_files(out / "sw_data")))
+        else:
+            summary = json.loads((out / name / "summary.json").read_text())
+            row.update(assess_dft(out / name / "model.pt", summary))
+            if (out / name / "replica_0").exists():
+                row["replicas"] = assess_replicas(out / name, summary)
         row_path.write_text(json.dumps(row, indent=1))
     if not args.table:
         for name in names:
