@@ -211,10 +211,27 @@ def profile(model: str, n_atoms: int, steps: int = 5) -> dict[str, float]:
     return {k: 1e6 * statistics.median(v[1:]) / n_atoms for k, v in clock.times.items()}
 
 
+def random_e3nn(path: Path) -> str:
+    """An e3nn model with random weights (speed does not depend on them) and the kind's
+    default options, at the settings of the accuracy rows."""
+    import torch
+
+    from nnpcalc.models.e3nn_mp import E3nnModel
+    from nnpcalc.models.model_file import save_model
+
+    torch.manual_seed(0)
+    model = E3nnModel(["Si"], cutoff=4.5, l_max=1, channels=16, n_layers=2)
+    model.reference_energy.fill_(-0.84)
+    model.mean_neighbours.fill_(12.0)
+    save_model(model, path)
+    return str(path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(MODEL))
-    parser.add_argument("--e3nn", help="an e3nn model file to time beside the BP model")
+    parser.add_argument("--e3nn", help="an e3nn model file to time beside the BP model, or "
+                                       "'random' (l_max 1, 16 channels, 2 layers, 4.5 Å)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--repeats", type=int, default=3)
@@ -242,6 +259,8 @@ def main() -> None:
         return
     sizes = SIZES[:2] if args.quick else SIZES
     rows = []
+    if args.e3nn == "random":
+        args.e3nn = random_e3nn(Path(args.out).with_name("e3nn_random.pt"))
     models = [("BP", args.model)] + ([("e3nn", args.e3nn)] if args.e3nn else [])
     for n in sizes:
         lammps = measure("lammps", "--atoms", str(n), "--repeats", str(args.repeats))
