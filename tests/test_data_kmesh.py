@@ -17,8 +17,6 @@ FAMILIES = TABLE["families"]
 # Measured off by more than the target and not relabelled (one core, one session; numbers and
 # reasons in data/README.md). Strict xfail: a fix turns the test red until the entry goes.
 KNOWN_OFF = {
-    "interstitial_hexagonal_rattled": "-5.8 meV/atom vs density 5 (9-atom cell)",
-    "interstitial_split110_rattled": "-4.0 meV/atom vs density 5 (9-atom cell)",
     "crystal_hcp_rattled": "-2.9 meV/atom vs density 5, itself not converged for hcp",
 }
 # Families whose representative was not checked yet (GPAW time ran out).
