@@ -49,6 +49,15 @@ class AtomsBatch:
                 + offsets)
 
 
+def grouped_order(keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(order, keys[order]): a stable order grouping pairs by `keys` (centre atom, slot); the
+    identity, without sorting, when they already are (neighbour lists come sorted by centre)."""
+    if keys.numel() < 2 or bool((keys[1:] >= keys[:-1]).all()):
+        return torch.arange(keys.shape[0], device=keys.device), keys
+    order = torch.argsort(keys, stable=True)
+    return order, keys.index_select(0, order)
+
+
 @dataclass
 class StructureGraph:
     """One checked structure and its neighbour list, in numpy (cheap to cache and re-join)."""

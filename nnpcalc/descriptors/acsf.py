@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
+from nnpcalc.batch import grouped_order
 from nnpcalc.descriptors.pair_sums import (
     SlotConstants,
     cosine_cutoff,
@@ -299,11 +300,7 @@ def _dense_pairs(slot: torch.Tensor, n_slots: int, vectors: torch.Tensor,
     three vector components into a dense block and contracting there with `bmm` is several
     times faster and needs far less memory.
     """
-    if slot.numel() < 2 or bool((slot[1:] >= slot[:-1]).all()):  # already grouped by centre
-        order, sorted_slot = torch.arange(slot.shape[0], device=slot.device), slot
-    else:
-        order = torch.argsort(slot, stable=True)
-        sorted_slot = slot[order]
+    order, sorted_slot = grouped_order(slot)
     counts = torch.bincount(sorted_slot, minlength=n_slots)
     starts = torch.cumsum(counts, 0) - counts
     rank = torch.empty_like(slot)

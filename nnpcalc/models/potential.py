@@ -23,7 +23,7 @@ from __future__ import annotations
 import torch
 
 from nnpcalc.autodiff import first_derivatives_only
-from nnpcalc.batch import AtomsBatch
+from nnpcalc.batch import AtomsBatch, grouped_order
 
 # Centre atoms per chunk of a local model: at ~45 pairs per atom a chunk's dense pair block and
 # its saved intermediates fit in a CPU's last-level cache (benchmarks/README.md).
@@ -33,12 +33,7 @@ LOCAL_CHUNK_ATOMS = 512
 def _local_chunks(model: torch.nn.Module, batch: AtomsBatch, vectors: torch.Tensor,
                   chunk: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-atom energies (detached) and ∂E/∂vectors of a local model, chunk by chunk."""
-    edge_i = batch.edge_i
-    if edge_i.numel() < 2 or bool((edge_i[1:] >= edge_i[:-1]).all()):  # sorted lists
-        order = torch.arange(edge_i.shape[0], device=edge_i.device)
-    else:
-        order = torch.argsort(edge_i, stable=True)
-    centres = edge_i.index_select(0, order)
+    order, centres = grouped_order(batch.edge_i)
     n_atoms = batch.species.shape[0]
     bounds = torch.searchsorted(centres, torch.arange(0, n_atoms + chunk, chunk,
                                                       device=centres.device)).tolist()
