@@ -42,12 +42,7 @@ def whitening_matrices(x: torch.Tensor, species: torch.Tensor, n_species: int,
 def raw_features(model: torch.nn.Module, graphs: Sequence[StructureGraph]
                  ) -> tuple[torch.Tensor, torch.Tensor]:
     """Raw descriptors (float64) of every atom of `graphs`, with each atom's species index."""
-    acsf = copy.deepcopy(model.acsf).double()
-
-    def features(species, edge_i, edge_j, vectors):
-        return acsf(species, edge_i, species.index_select(0, edge_j), vectors)
-
-    return atom_features(features, graphs)
+    return atom_features(copy.deepcopy(model).double().features, graphs)
 
 
 def feature_statistics(model: torch.nn.Module, data: TrainingData
