@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from ase import Atoms
 
-from nnpcalc.neighbors import VerletList, neighbor_list
+from nnpcalc.neighbors import NeighborList, VerletList, neighbor_list, neighbor_lists
 from nnpcalc.structures import StructureError, check_structure, species_indices
 
 
@@ -79,6 +79,12 @@ def structure_graph(
     `neighbors` (a VerletList at the same cutoff) reuses pairs across calls."""
     check_structure(atoms, species, label)
     nl = neighbors(atoms) if neighbors is not None else neighbor_list(atoms, cutoff)
+    return _graph(atoms, species, nl, min_distance, label)
+
+
+def _graph(atoms: Atoms, species: Sequence[str], nl: NeighborList, min_distance: float,
+           label: str) -> StructureGraph:
+    """The graph of a checked structure from its pairs."""
     if nl.distances.size and nl.distances.min() < min_distance:
         pair = int(np.argmin(nl.distances))
         raise StructureError(
@@ -134,12 +140,15 @@ def build_batch(
     min_distance: float = 0.5,
     first_label: int = 0,
 ) -> AtomsBatch:
-    """Check, build neighbour lists and join; `first_label` numbers structures in errors."""
-    graphs = [
-        structure_graph(atoms, species, cutoff, min_distance, str(first_label + k))
-        for k, atoms in enumerate(structures)
-    ]
-    return collate(graphs, dtype, device)
+    """Check, build neighbour lists and join; `first_label` numbers structures in errors.
+    Structures sharing a cell share neighbour-list builds (`neighbor_lists`)."""
+    labels = [str(first_label + k) for k in range(len(structures))]
+    for atoms, label in zip(structures, labels, strict=True):
+        check_structure(atoms, species, label)
+    lists = neighbor_lists(structures, cutoff)
+    return collate([_graph(atoms, species, nl, min_distance, label)
+                    for atoms, nl, label in zip(structures, lists, labels, strict=True)],
+                   dtype, device)
 
 
 def chunks_by_atoms(structures: Sequence[Atoms], max_atoms: int) -> Iterator[range]:
