@@ -76,6 +76,25 @@ def test_resume_reproduces_an_uninterrupted_run(dataset, tmp_path):
     assert a["state"]["history"][-1]["train_loss"] == b["state"]["history"][-1]["train_loss"]
 
 
+def test_fine_tuning_starts_exactly_where_the_file_ends(dataset, tmp_path):
+    """init_from: epoch 0 of the new run is the file's model (its training error is the one
+    the first run logged for that model), training goes on from there, and a file of another
+    architecture is refused by name."""
+    fit(config(dataset, tmp_path, epochs=6), progress=False)
+    first = json.loads((tmp_path / "run" / "log.json").read_text())
+    best = min(first, key=lambda row: row["val_loss"])
+    start = str(tmp_path / "run" / "model.pt")
+    fit(config(dataset, tmp_path, epochs=4, lr=1e-3, init_from=start,
+               out=str(tmp_path / "tuned")), progress=False)
+    tuned = json.loads((tmp_path / "tuned" / "log.json").read_text())
+    assert tuned[0]["epoch"] == 0
+    assert tuned[0]["train_loss"] == pytest.approx(best["train_loss"], rel=1e-6)
+    assert min(row["val_loss"] for row in tuned) <= tuned[0]["val_loss"]
+    with pytest.raises(ValueError, match="init_from .* differs .* hidden"):
+        fit(config(dataset, tmp_path, init_from=start, model={"cutoff": 4.5, "hidden": [8]},
+                   out=str(tmp_path / "other")), progress=False)
+
+
 def test_label_less_structure_is_named_or_skipped(tmp_path):
     structures = lj_labelled(6)
     bare = bulk("Si", "diamond", 5.43, cubic=True)

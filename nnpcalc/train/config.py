@@ -95,6 +95,9 @@ class TrainConfig(_Strict):
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
     gdf: GDFSettings = Field(default_factory=GDFSettings)
     replicas: int = Field(1, ge=1)
+    # fine-tuning: start from this model file's weights and statistics instead of a fresh
+    # model (same kind and architecture as the model block); the start competes for "best"
+    init_from: str | None = None
     dtype: Literal["float32", "float64"] = "float32"
     device: str | None = None
     out: str = "runs/nnp"

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from nnpcalc.calculator import DTYPES, resolve_device
 from nnpcalc.models.contract import TrainingData
-from nnpcalc.models.model_file import save_model
+from nnpcalc.models.model_file import load_model, save_model
 from nnpcalc.models.potential import evaluate, voigt
 from nnpcalc.models.registry import model_class
 from nnpcalc.train import distributed
@@ -54,8 +54,27 @@ def new_model(prep: Prepared, seed: int) -> tuple[torch.nn.Module, bool]:
     whether that start is itself a fitted model (then it competes for the best checkpoint)."""
     torch.manual_seed(seed)
     model = model_class(prep.config.model.kind).from_config(prep.architecture)
-    fitted_start = bool(model.fit_statistics(prep.statistics))
+    if prep.config.init_from:
+        _load_start(model, prep.config.init_from)
+        fitted_start = True
+    else:
+        fitted_start = bool(model.fit_statistics(prep.statistics))
     return model.to(dtype=prep.dtype, device=prep.device), fitted_start
+
+
+def _load_start(model: torch.nn.Module, path: str) -> None:
+    """Copy a model file's weights and statistics into `model` (fine-tuning): refused unless
+    the file holds one model of the same kind and architecture, naming what differs."""
+    start = load_model(path)
+    if start.kind != model.kind:
+        raise ValueError(f"init_from {path}: a {start.kind!r} model, the config trains "
+                         f"{model.kind!r}")
+    wanted, found = model.config(), start.config()
+    differ = sorted(k for k in {*wanted, *found} if wanted.get(k) != found.get(k))
+    if differ:
+        raise ValueError(f"init_from {path}: its architecture differs from the config's model "
+                         f"block in {', '.join(differ)}")
+    model.load_state_dict(start.state_dict())
 
 
 def _loss_parts(out, labels, batch, cfg: TrainConfig) -> dict[str, tuple[torch.Tensor, ...]]:
