@@ -249,9 +249,23 @@ def property_misses(props: dict) -> dict:
     return out
 
 
-def _test_split(summary: dict) -> list:
-    data = ase.io.read(summary["split_sources"]["test"][0].rsplit(":", 1)[0], ":")
-    return [data[int(src.rsplit(":", 1)[1])] for src in summary["split_sources"]["test"]]
+def _test_split(summary: dict, name: str = "test") -> list:
+    sources = summary["split_sources"][name]
+    data = ase.io.read(sources[0].rsplit(":", 1)[0], ":")
+    return [data[int(src.rsplit(":", 1)[1])] for src in sources]
+
+
+def training_bias(calc, summary: dict) -> dict:
+    """Mean signed E/N error (model − DFT, meV/atom) per config type on the *training* cells:
+    an offset shared by a whole family while its scatter is small is a fit the optimiser left
+    unfinished (or a model form that cannot place the phases), not noise."""
+    train = _test_split(summary, "train")
+    results = calc.predict(train, forces=False, stress=False)
+    errors: dict[str, list[float]] = {}
+    for atoms, result in zip(train, results, strict=True):
+        errors.setdefault(atoms.info.get("config_type", "?"), []).append(
+            (result["energy"] - atoms.get_potential_energy()) / len(atoms) * 1000)
+    return {ct: float(np.mean(v)) for ct, v in sorted(errors.items())}
 
 
 def assess_replicas(run_dir: Path, summary: dict) -> dict:
@@ -285,6 +299,7 @@ def assess_dft(model_path: Path, summary: dict) -> dict:
         "test_stress_rmse_GPa": all_errors.get("stress_rmse_GPa"),
         "test_energy_rmse_meV_per_atom_by_type": all_errors["energy_rmse_meV_per_atom_by_type"],
         "properties": property_misses(properties(calc)),
+        "train_energy_bias_meV_per_atom_by_type": training_bias(calc, summary),
     }
 
 
@@ -420,6 +435,18 @@ def table(rows: list[dict]) -> str:
         for g in groups:
             lines.append(f"| {g} | " + " | ".join(
                 _cell(r["test_energy_rmse_meV_per_atom_by_type"].get(g)) for r in dft) + " |")
+        biased = [r for r in dft if "train_energy_bias_meV_per_atom_by_type" in r]
+        if biased:
+            groups = sorted({g for r in biased
+                             for g in r["train_energy_bias_meV_per_atom_by_type"]})
+            lines += ["", "Mean signed E/N error on the *training* cells by config type "
+                      "(model − DFT, meV/atom; a whole family offset is an unfinished fit):", "",
+                      "| config type | " + " | ".join(r["recipe"] for r in biased) + " |",
+                      "|---" * (1 + len(biased)) + "|"]
+            for g in groups:
+                lines.append(f"| {g} | " + " | ".join(_cell(
+                    r["train_energy_bias_meV_per_atom_by_type"].get(g), "+.1f") for r in biased)
+                    + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -30,6 +30,7 @@ import ase.io
 import numpy as np
 import yaml
 from ase import Atoms
+from ase.build import bulk
 
 from nnpcalc import sampling as s
 from nnpcalc.labeling import label
@@ -253,8 +254,58 @@ def tier7(calc) -> list[Atoms]:
     return out
 
 
+OPTICAL_AMPLITUDES = (0.02, 0.05, 0.10)  # Å, relative displacement of the two sublattices
+
+
+def optical_diamond(amplitude: float, direction: tuple[int, int, int]) -> Atoms:
+    """2-atom diamond cell (PBE a0) frozen in the Γ optical phonon: the two atoms moved
+    against each other by `amplitude` Å along `direction`. Its forces are the optical force
+    constant (Γ frequency) and, at 0.1 Å, its first anharmonicity."""
+    a0 = 5.4755  # data/si_pbe_baselines.json
+    atoms = bulk("Si", "diamond", a=a0)
+    unit = np.asarray(direction, dtype=float) / np.linalg.norm(direction)
+    atoms.positions[0] -= 0.5 * amplitude * unit
+    atoms.positions[1] += 0.5 * amplitude * unit
+    atoms.info.update(config_type="crystal_diamond_optical", optical_amplitude=amplitude,
+                      optical_direction=list(direction))
+    return atoms
+
+
+def sheared_internal(shear: float, component: int, internal: float) -> Atoms:
+    """2-atom diamond cell under engineering shear `shear` (Voigt `component`) with `internal`
+    times Stillinger-Weber's relaxed sublattice shift: a scan of the internal coordinate at fixed
+    shear, whose energies and forces fix the Kleinman relaxation that lowers C44."""
+    from ase.optimize import BFGS
+
+    from nnpcalc.teachers import SWCalculator
+
+    a0 = 5.4755  # data/si_pbe_baselines.json
+    voigt = np.zeros(6)
+    voigt[component] = shear
+    cell = s.strained(bulk("Si", "diamond", a=a0), voigt)
+    relaxed = cell.copy()
+    relaxed.calc = SWCalculator()
+    BFGS(relaxed, logfile=None).run(fmax=1e-5, steps=200)
+    shift = relaxed.positions - cell.positions
+    cell.positions += internal * (shift - shift.mean(0))
+    cell.info.clear()
+    cell.info.update(config_type="crystal_diamond_sheared_internal", strain=voigt.tolist(),
+                     internal_relaxation=float(internal))
+    return cell
+
+
+def tier8(calc) -> list[Atoms]:
+    """Γ phonon and internal strain, the two quantities every recipe missed (Γ −0.5 THz, C44
+    −30 %): 6 frozen optical phonons (3 amplitudes along [100] and [111]) and 8 sheared
+    2-atom cells (±2 % yz and xy shear, internal shift 0, 0.5, 1, 1.5 × Stillinger-Weber's)."""
+    out = [optical_diamond(u, d) for d in ((1, 0, 0), (1, 1, 1)) for u in OPTICAL_AMPLITUDES]
+    for shear, component in ((0.02, 3), (-0.02, 5)):
+        out += [sheared_internal(shear, component, f) for f in (0.0, 0.5, 1.0, 1.5)]
+    return out
+
+
 TIERS = {"tier1": lambda calc: tier1(), "tier2": lambda calc: tier2(), "tier3": tier3,
-         "tier5": tier5, "tier4": tier4, "tier6": tier6, "tier7": tier7}
+         "tier5": tier5, "tier4": tier4, "tier6": tier6, "tier7": tier7, "tier8": tier8}
 
 
 def main() -> None:
