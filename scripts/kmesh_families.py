@@ -53,6 +53,8 @@ CLUSTER_DENSITY = 2.0  # 2x2x2 Γ-centred in the 11 Å box: a check that Γ alon
 METAL_LADDER = (4.0, 5.0, 6.0, 8.0, 12.0)
 LADDERS = {
     "crystal_diamond": (5.0, 8.0), "crystal_diamond_strained": (5.0, 8.0),
+    # tier 8, labelled on Γ-centred density 5 from the start: checked against density 8
+    "crystal_diamond_optical": (5.0, 8.0), "crystal_diamond_sheared_internal": (5.0, 8.0),
     **{f"crystal_{p}": METAL_LADDER for p in ("beta-sn", "sc", "bcc", "fcc", "hcp", "sh")},
     "crystal_sc_rattled": (8.0,),  # the worst metal: density 5 is still 4 meV/atom off for sc
 }
