@@ -38,6 +38,7 @@ from nnpcalc.labeling import label
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 A0 = 5.47  # PBE-like lattice constant used to build cells
+A0_PBE = 5.4755  # the PBE lattice constant of data/si_pbe_baselines.json (tiers 6-8)
 
 
 def sw_calculator():
@@ -200,8 +201,7 @@ def tier6(calc) -> list[Atoms]:
     """A few 64-atom cells: the perfect cubic 2x2x2 cell (k-point check against the 2-atom
     cell: same E/N at the same density) and the PBE-relaxed vacancies of the baselines
     (runs/dft/vacancy64*.traj, so run scripts/si_dft_baselines.py --steps vacancy64 first)."""
-    a0 = 5.4755  # data/si_pbe_baselines.json
-    out = [s.diamond_supercell("Si", a0, 2)]
+    out = [s.diamond_supercell("Si", A0_PBE, 2)]
     out[0].info["config_type"] = "crystal_diamond_64"
     for name in ("vacancy64", "vacancy64_d2d"):
         path = ROOT / "runs" / "dft" / f"{name}.traj"
@@ -215,26 +215,33 @@ def tier6(calc) -> list[Atoms]:
 KLEINMAN_FRACTIONS = (1.0, 0.5)  # internal relaxation applied fully or half-way
 
 
-def sheared_diamond(shear: float, component: int, internal: float, rattle: float,
-                    seed: int) -> Atoms:
-    """8-atom cubic diamond cell (PBE a0) under engineering shear `shear` in Voigt `component`
-    (3 yz, 4 xz, 5 xy), with `internal` times the relaxed internal displacement (the two fcc
-    sublattices shifted against each other along the shear; pattern from Stillinger-Weber
-    relaxed at the fixed strained cell), then rattled by `rattle` Å (Gaussian)."""
+def _sheared(base: Atoms, shear: float, component: int, internal: float,
+             fmax: float) -> tuple[Atoms, np.ndarray]:
+    """`base` under engineering shear `shear` in Voigt `component` (3 yz, 4 xz, 5 xy), its atoms
+    moved by `internal` times the internal displacement (the two fcc sublattices shifted against
+    each other) that Stillinger-Weber relaxes to at the fixed strained cell; and the strain."""
     from ase.optimize import BFGS
 
     from nnpcalc.teachers import SWCalculator
 
-    a0 = 5.4755  # data/si_pbe_baselines.json
     voigt = np.zeros(6)
     voigt[component] = shear
-    cell = s.strained(s.diamond_supercell("Si", a0, 1), voigt)
+    cell = s.strained(base, voigt)
     if internal:
         relaxed = cell.copy()
         relaxed.calc = SWCalculator()
-        BFGS(relaxed, logfile=None).run(fmax=1e-4, steps=200)
+        BFGS(relaxed, logfile=None).run(fmax=fmax, steps=200)
         shift = relaxed.positions - cell.positions
         cell.positions += internal * (shift - shift.mean(0))
+    return cell, voigt
+
+
+def sheared_diamond(shear: float, component: int, internal: float, rattle: float,
+                    seed: int) -> Atoms:
+    """8-atom cubic diamond cell (PBE a0) sheared with `internal` times the relaxed internal
+    displacement (`_sheared`), then rattled by `rattle` Å (Gaussian)."""
+    cell, voigt = _sheared(s.diamond_supercell("Si", A0_PBE, 1), shear, component, internal,
+                           fmax=1e-4)
     out = s.rattled(cell, rattle, seed=seed) if rattle else cell
     out.info.update(config_type="crystal_diamond_sheared_rattled", strain=voigt.tolist(),
                     internal_relaxation=float(internal))
@@ -261,8 +268,7 @@ def optical_diamond(amplitude: float, direction: tuple[int, int, int]) -> Atoms:
     """2-atom diamond cell (PBE a0) frozen in the Γ optical phonon: the two atoms moved
     against each other by `amplitude` Å along `direction`. Its forces are the optical force
     constant (Γ frequency) and, at 0.1 Å, its first anharmonicity."""
-    a0 = 5.4755  # data/si_pbe_baselines.json
-    atoms = bulk("Si", "diamond", a=a0)
+    atoms = bulk("Si", "diamond", a=A0_PBE)
     unit = np.asarray(direction, dtype=float) / np.linalg.norm(direction)
     atoms.positions[0] -= 0.5 * amplitude * unit
     atoms.positions[1] += 0.5 * amplitude * unit
@@ -272,22 +278,11 @@ def optical_diamond(amplitude: float, direction: tuple[int, int, int]) -> Atoms:
 
 
 def sheared_internal(shear: float, component: int, internal: float) -> Atoms:
-    """2-atom diamond cell under engineering shear `shear` (Voigt `component`) with `internal`
-    times Stillinger-Weber's relaxed sublattice shift: a scan of the internal coordinate at fixed
-    shear, whose energies and forces fix the Kleinman relaxation that lowers C44."""
-    from ase.optimize import BFGS
-
-    from nnpcalc.teachers import SWCalculator
-
-    a0 = 5.4755  # data/si_pbe_baselines.json
-    voigt = np.zeros(6)
-    voigt[component] = shear
-    cell = s.strained(bulk("Si", "diamond", a=a0), voigt)
-    relaxed = cell.copy()
-    relaxed.calc = SWCalculator()
-    BFGS(relaxed, logfile=None).run(fmax=1e-5, steps=200)
-    shift = relaxed.positions - cell.positions
-    cell.positions += internal * (shift - shift.mean(0))
+    """2-atom diamond cell sheared with `internal` times Stillinger-Weber's relaxed sublattice
+    shift (`_sheared`): a scan of the internal coordinate at fixed shear, whose energies and
+    forces fix the Kleinman relaxation that lowers C44."""
+    cell, voigt = _sheared(bulk("Si", "diamond", a=A0_PBE), shear, component, internal,
+                           fmax=1e-5)
     cell.info.clear()
     cell.info.update(config_type="crystal_diamond_sheared_internal", strain=voigt.tolist(),
                      internal_relaxation=float(internal))
