@@ -35,3 +35,15 @@ def test_periodic_and_cluster_errors_are_split():
     assert result["energy_rmse_meV_per_atom"] == pytest.approx(
         np.sqrt((2.0**2 + 4.0**2 + 100.0**2) / 3))
     assert result["forces_mae_eV_per_A"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_signed_mean_error_per_config_type():
+    """Offsets keep their sign per family (an RMSE would hide which way a family sits)."""
+    crystal = bulk("Cu", "fcc", 3.6, cubic=True)
+    dimer = Atoms("Cu2", positions=[[0, 0, 0], [0, 0, 2.4]])
+    data = [_labelled(crystal, 0.002), _labelled(crystal.repeat(2), -0.004),
+            _labelled(dimer, -0.100)]
+    for atoms, kind in zip(data, ("bulk", "bulk", "dimer"), strict=True):
+        atoms.info["config_type"] = kind
+    bias = errors_of(EMT(), data)["energy_mean_error_meV_per_atom_by_type"]
+    assert bias == pytest.approx({"bulk": (-2.0 + 4.0) / 2, "dimer": 100.0})

@@ -68,11 +68,14 @@ def test_set_errors(calc, labelled: Sequence[Atoms]) -> dict:
         result["energy_rmse_meV_per_atom_periodic"] = float(np.sqrt(np.mean(de[periodic]**2)))
         result["energy_mae_meV_per_atom_periodic"] = float(np.mean(np.abs(de[periodic])))
         result["energy_rmse_meV_per_atom_clusters"] = float(np.sqrt(np.mean(de[~periodic]**2)))
-    by_group = {}
+    by_group, bias = {}, {}
     for g in sorted(set(groups)):
         sel = np.array(groups) == g
         by_group[g] = float(np.sqrt(np.mean(de[sel] ** 2)))
+        bias[g] = float(np.mean(de[sel]))
     result["energy_rmse_meV_per_atom_by_type"] = by_group
+    # model − label: an offset a whole family shares (small scatter) is a fit left unfinished
+    result["energy_mean_error_meV_per_atom_by_type"] = bias
     if f_ref:
         df = np.concatenate(f_pred) - np.concatenate(f_ref)
         result["forces_rmse_eV_per_A"] = float(np.sqrt(np.mean(df**2)))
