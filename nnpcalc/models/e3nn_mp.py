@@ -4,12 +4,13 @@ Per layer, every atom sends its neighbours a message x_j ⊗ Y(r̂_ij), weighted
 path by an MLP of a Bessel radial basis times a polynomial cutoff envelope (smooth to the
 second derivative at r_c), summed with native `index_add_` and divided by √(mean neighbour
 count); a linear map, a species-dependent self-connection and a gated nonlinearity follow,
-with a residual connection where shapes allow. With `product` the invariant contractions of
-the summed messages with themselves (A_i ⊗ A_i → 0e, as in MACE's product basis) join the
-scalars: Σ_jk R(r_ij) R(r_ik) P_l(cos θ_jik), the angles *at* atom i, already in the first
-layer — without it a first layer sees distances only (its vectors reach the readout through
-the next layer's tensor product alone). Node features carry l = 0…l_max irreps
-(l parity (−1)^l); an invariant readout gives per-atom energies
+with a residual connection where shapes allow. With `product` the squared norm of
+each channel and degree of the summed messages (|A_i,cl|², the diagonal of MACE's A ⊗ A → 0e)
+joins the scalars: Σ_jk R_c(r_ij) R_c(r_ik) P_l(cos θ_jik), the angles *at* atom i, already in
+the first layer — without it a first layer sees distances only (its vectors reach the readout
+through the next layer's tensor product alone; tests/test_e3nn_angles.py). SW's angular factor
+(cos θ + 1/3)² needs l = 2. Node features carry l = 0…l_max irreps (l parity (−1)^l); an
+invariant readout gives per-atom energies
 
     E_i = E0[s_i] + scale · (f(x_i) − f(x_i^isolated) + w[s_i] · c_i)      (anchored, default)
 
@@ -102,7 +103,10 @@ class Interaction(torch.nn.Module):
         self.residual = irreps_in == self.gate.irreps_out
         self.product = None
         if product:
-            self.product = o3.TensorSquare(mid_sorted.simplify(), filter_ir_out=[o3.Irrep("0e")])
+            # one squared norm per channel and degree: Σ_jk R_c(r_ij) R_c(r_ik) P_l(cos θ_jik),
+            # a G5-type three-body sum at atom i with learned radial functions (a full
+            # TensorSquare costs ~60x the layer at l_max 2 and fitted no better)
+            self.product = o3.Norm(mid_sorted.simplify(), squared=True)
             self.product_linear = o3.Linear(self.product.irreps_out, self.gate.irreps_in)
 
     def forward(self, x, onehot, edge_i, edge_j, sh, radial, neighbours: torch.Tensor):
