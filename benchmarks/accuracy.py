@@ -197,7 +197,7 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     "sw_e3nn_l2_3layers": ("sw", "sw_e3nn_l2_1layer", {"model": {"n_layers": 3}}),
     # the same model form on the PBE data (suite dft270): one layer with the angular product is
     # a local many-body model like BP's, with learned radial functions; 5 Å (the cost grows
-    # with the neighbours: ~1.5 s per epoch on one core); lr 1e-2 as on SW
+    # with the neighbours: ~2.2 s per epoch on one core); lr 1e-2 as on SW
     "dft270_e3nn_l2_1layer": ("dft270", "dft256_e3nn_coord", {
         "model": {"l_max": 2, "product": True, "n_layers": 1, "cutoff": 5.0}, "lr": 1e-2}),
     # it fits forces (test MAE 0.063 eV/Å) and Γ (14.96 THz) but leaves whole families offset
