@@ -207,6 +207,12 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     # readout of 16 hidden units on 16 channels x 3 degrees against BP's 128-128 on 64 inputs
     "dft270_e3nn_l2_1layer_c32": ("dft270", "dft270_e3nn_l2_1layer", {
         "model": {"channels": 32}, "epochs": 300, "patience": 300}),
+    # session 8: 32 channels widened the equivariant part too and did not help. The energy of
+    # the one-layer row passes a 16-wide bottleneck: 64 invariants (16 summed scalars + 48
+    # squared norms) -> 16 gated scalars -> 16 hidden -> 1, where BP has 64 -> 128 -> 128 -> 1.
+    # One lever, the invariant width: 64 scalar channels and a 64-64 readout
+    "dft270_e3nn_l2_1layer_wide": ("dft270", "dft270_e3nn_l2_1layer", {
+        "model": {"scalars": 64, "readout_hidden": [64, 64]}}),
 }
 
 

@@ -42,15 +42,14 @@ def steps_for(n_atoms: int) -> int:
     return max(3, min(50, 200_000 // (n_atoms * 4)))
 
 
-def time_nnpcalc(model: str, n_atoms: int, dtype: str, repeats: int) -> dict:
+def time_steps(calc, n_atoms: int, repeats: int, steps: int | None = None) -> dict:
+    """Median µs/atom of an E+F+S step with `calc` (any ASE calculator) after a warm-up."""
     import numpy as np
 
-    from nnpcalc.resolve import calculator_from
-
     atoms = diamond(n_atoms)
-    atoms.calc = calculator_from(model, dtype=dtype)
+    atoms.calc = calc
     rng = np.random.default_rng(0)
-    steps = steps_for(n_atoms)
+    steps = steps or steps_for(n_atoms)
 
     def run() -> float:
         start = time.perf_counter()
@@ -63,6 +62,20 @@ def time_nnpcalc(model: str, n_atoms: int, dtype: str, repeats: int) -> dict:
     run()  # warm-up
     times = [run() for _ in range(repeats)]
     return {"us_per_atom_step": statistics.median(times)}
+
+
+def time_nnpcalc(model: str, n_atoms: int, dtype: str, repeats: int) -> dict:
+    from nnpcalc.resolve import calculator_from
+
+    return time_steps(calculator_from(model, dtype=dtype), n_atoms, repeats)
+
+
+def time_sevenn(n_atoms: int, repeats: int) -> dict:
+    """SevenNet-0 (its own float32 ASE calculator, CPU), run by the interpreter of a scratch
+    venv that has `sevenn`; ~100x BP per step, so three steps per timed run."""
+    from sevenn.calculator import SevenNetCalculator
+
+    return time_steps(SevenNetCalculator("7net-0", device="cpu"), n_atoms, repeats, steps=3)
 
 
 def time_lammps(n_atoms: int, repeats: int) -> dict:
@@ -125,6 +138,8 @@ def one(args) -> None:
     torch.set_num_threads(args.threads)
     if args.what == "lammps":
         out = time_lammps(args.atoms, args.repeats)
+    elif args.what == "sevenn":
+        out = time_sevenn(args.atoms, args.repeats)
     elif args.what == "predict":
         out = time_predict(args.model, args.cells, args.atoms, args.repeats)
     else:
@@ -133,11 +148,11 @@ def one(args) -> None:
     print(json.dumps(out))
 
 
-def measure(*argv: str) -> dict:
+def measure(*argv: str, python: str = sys.executable) -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     threads = argv[argv.index("--threads") + 1] if "--threads" in argv else "1"
     env["OMP_NUM_THREADS"] = threads
-    proc = subprocess.run([sys.executable, __file__, "--one", *argv], capture_output=True,
+    proc = subprocess.run([python, __file__, "--one", *argv], capture_output=True,
                           text=True, env=env, check=False)
     if proc.returncode:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
@@ -212,15 +227,15 @@ def profile(model: str, n_atoms: int, steps: int = 5) -> dict[str, float]:
 
 
 def random_e3nn(path: Path) -> str:
-    """An e3nn model with random weights (speed does not depend on them) and the kind's
-    default options, at the settings of the accuracy rows."""
+    """An e3nn model with random weights (speed does not depend on them) in the form of the PBE
+    accuracy row dft270_e3nn_l2_1layer: one layer, l_max 2, 16 channels, 5 Å, product."""
     import torch
 
     from nnpcalc.models.e3nn_mp import E3nnModel
     from nnpcalc.models.model_file import save_model
 
     torch.manual_seed(0)
-    model = E3nnModel(["Si"], cutoff=4.5, l_max=1, channels=16, n_layers=2)
+    model = E3nnModel(["Si"], cutoff=5.0, l_max=2, channels=16, n_layers=1, product=True)
     model.reference_energy.fill_(-0.84)
     model.mean_neighbours.fill_(12.0)
     save_model(model, path)
@@ -231,8 +246,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(MODEL))
     parser.add_argument("--e3nn", help="an e3nn model file to time beside the BP model, or "
-                                       "'random' (l_max 1, 16 channels, 2 layers, 4.5 Å)")
+                                       "'random' (1 layer, l_max 2, 16 channels, 5 Å)")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--sizes", help="comma-separated atom counts (default: all)")
+    parser.add_argument("--sevenn-python", help="an interpreter with `sevenn` installed (a "
+                                                "scratch venv): SevenNet-0 at 64 and 512 atoms")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--table", action="store_true",
@@ -258,6 +276,8 @@ def main() -> None:
                                              profile(args.model, n).items()}, indent=1))
         return
     sizes = SIZES[:2] if args.quick else SIZES
+    if args.sizes:
+        sizes = tuple(int(n) for n in args.sizes.split(","))
     rows = []
     if args.e3nn == "random":
         args.e3nn = random_e3nn(Path(args.out).with_name("e3nn_random.pt"))
@@ -273,12 +293,11 @@ def main() -> None:
                     res = measure("nnpcalc", "--model", model, "--atoms", str(n), "--dtype",
                                   dtype, "--threads", str(threads), "--repeats",
                                   str(args.repeats))
-                    row = {"model": label, "atoms": n, "dtype": dtype, "threads": threads,
-                           "lammps_sw_us": reference, **res}
-                    if reference and "us_per_atom_step" in res:
-                        row["x_lammps"] = res["us_per_atom_step"] / reference
-                    rows.append(row)
-                    print(json.dumps(row), flush=True)
+                    rows.append(_row(label, n, dtype, threads, reference, res))
+        if args.sevenn_python and n <= 512:
+            res = measure("sevenn", "--atoms", str(n), "--repeats", str(args.repeats),
+                          python=args.sevenn_python)
+            rows.append(_row("SevenNet-0", n, "float32", 1, reference, res))
     predict = [{"cells": c, "cell_atoms": a, **measure("predict", "--model", args.model,
                                                        "--cells", str(c), "--atoms", str(a),
                                                        "--repeats", str(args.repeats))}
@@ -287,6 +306,16 @@ def main() -> None:
         print(json.dumps(row), flush=True)
     Path(args.out).write_text(json.dumps({"steps": rows, "predict": predict}, indent=1))
     write_table(rows, predict, ROOT / "benchmarks" / "README.md")
+
+
+def _row(model: str, n_atoms: int, dtype: str, threads: int, lammps_us: float | None,
+         measured: dict) -> dict:
+    row = {"model": model, "atoms": n_atoms, "dtype": dtype, "threads": threads,
+           "lammps_sw_us": lammps_us, **measured}
+    if lammps_us and "us_per_atom_step" in measured:
+        row["x_lammps"] = measured["us_per_atom_step"] / lammps_us
+    print(json.dumps(row), flush=True)
+    return row
 
 
 def _groups(rows: list[dict]) -> dict[tuple, list[dict]]:

@@ -23,7 +23,8 @@ def _kinds(si_model, sic_model) -> dict:
 
     other = normalised_model(["Si"], [rattled_diamond(seed=s) for s in range(3)], seed=1)
     torch.manual_seed(0)
-    e3nn = E3nnModel(["Si", "C"], cutoff=4.0, l_max=2, channels=4, n_layers=2)
+    e3nn = E3nnModel(["Si", "C"], cutoff=4.0, l_max=2, channels=4, n_layers=2,
+                      readout_hidden=[8, 6], scalars=6)
     e3nn.reference_energy.copy_(torch.tensor([-0.8, -1.3]))
     e3nn.mean_neighbours.fill_(12.0)
     return {

@@ -11,6 +11,7 @@ import torch
 from test_train import lj_labelled
 
 from nnpcalc.calculator import NNPCalculator
+from nnpcalc.models.e3nn_mp import E3nnModel
 from nnpcalc.models.model_file import ModelFileError, load_model, save_model
 from nnpcalc.models.registry import known_kinds, model_class, register_kind
 from nnpcalc.teachers import StillingerWeber
@@ -33,7 +34,8 @@ def _config(path, out, **model):
 
 def test_e3nn_kind_trains_saves_and_loads(lj_file, tmp_path):
     model = fit(_config(lj_file, tmp_path / "run", kind="e3nn", cutoff=4.5, l_max=1,
-                        channels=4, n_layers=2), progress=False)
+                        channels=4, n_layers=2, readout_hidden=[6, 5], scalars=5),
+                progress=False)
     history = json.loads((tmp_path / "run" / "log.json").read_text())
     assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
     loaded = load_model(tmp_path / "run" / "model.pt")
@@ -44,6 +46,15 @@ def test_e3nn_kind_trains_saves_and_loads(lj_file, tmp_path):
     b = NNPCalculator(tmp_path / "run" / "model.pt", dtype="float64").predict([atoms])[0]
     assert a["energy"] == b["energy"]
     np.testing.assert_array_equal(a["forces"], b["forces"])
+
+
+def test_e3nn_files_older_than_the_width_options_keep_their_shapes():
+    # files written before `readout_hidden` and `scalars` existed: one readout layer and
+    # every irrep of `channels`
+    old = {"species": ["Si"], "cutoff": 4.0, "l_max": 1, "channels": 4, "n_layers": 1}
+    shapes = {k: v.shape for k, v in E3nnModel.from_config(old).state_dict().items()}
+    explicit = E3nnModel.from_config({**old, "readout_hidden": [4], "scalars": 4}).state_dict()
+    assert shapes == {k: v.shape for k, v in explicit.items()}
 
 
 def test_replicas_of_any_kind_make_an_ensemble(lj_file, tmp_path):

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from e3nn import o3
 from e3nn.nn import FullyConnectedNet, Gate
-from pydantic import Field
+from pydantic import Field, PositiveInt
 
 from nnpcalc.models.contract import ModelSettings, TrainingData
 
@@ -44,12 +44,15 @@ class E3nnSettings(ModelSettings):
     cutoff: float = Field(5.0, gt=0)
     l_max: int = Field(1, ge=0, le=2)
     channels: int = Field(16, ge=1)  # multiplicity of every irrep
+    scalars: PositiveInt | None = None  # multiplicity of the l = 0 irreps (default: channels)
     n_layers: int = Field(2, ge=1)
     n_radial: int = Field(8, ge=1)  # Bessel functions
     radial_hidden: int = Field(32, ge=1)
     envelope_p: int = Field(6, ge=2)
     coordination_start: bool = True  # a fitted per-species coordination term (see the model)
     product: bool = True  # invariants of each atom's summed messages squared (3-body per layer)
+    # widths of the invariant readout's hidden layers (default: one layer of `channels`)
+    readout_hidden: list[PositiveInt] | None = None
 
 
 def bessel_basis(r: torch.Tensor, cutoff: float, n: int) -> torch.Tensor:
@@ -67,8 +70,9 @@ def polynomial_envelope(r: torch.Tensor, cutoff: float, p: int) -> torch.Tensor:
     return torch.where(x < 1.0, value, torch.zeros_like(value))
 
 
-def _hidden_irreps(channels: int, l_max: int) -> o3.Irreps:
-    return o3.Irreps([(channels, (degree, (-1) ** degree)) for degree in range(l_max + 1)])
+def _hidden_irreps(channels: int, l_max: int, scalars: int) -> o3.Irreps:
+    return o3.Irreps([(scalars if degree == 0 else channels, (degree, (-1) ** degree))
+                      for degree in range(l_max + 1)])
 
 
 class Interaction(torch.nn.Module):
@@ -135,6 +139,14 @@ def _ignore_compiled(module, incompatible_keys) -> None:
                                          if not _compiled(k)]
 
 
+def _readout(irreps: o3.Irreps, widths: list[int]) -> torch.nn.Sequential:
+    """Invariant MLP on the scalars: an equivariant linear map to the first width picks them."""
+    modules = [o3.Linear(irreps, o3.Irreps(f"{widths[0]}x0e")), torch.nn.SiLU()]
+    for w_in, w_out in zip(widths[:-1], widths[1:], strict=True):
+        modules += [torch.nn.Linear(w_in, w_out), torch.nn.SiLU()]
+    return torch.nn.Sequential(*modules, torch.nn.Linear(widths[-1], 1))
+
+
 class E3nnModel(torch.nn.Module):
     """Per-atom energies from equivariant message passing; see the module docstring."""
 
@@ -144,7 +156,8 @@ class E3nnModel(torch.nn.Module):
     def __init__(self, species: list[str], cutoff: float = 5.0, l_max: int = 1,
                  channels: int = 16, n_layers: int = 2, n_radial: int = 8,
                  radial_hidden: int = 32, envelope_p: int = 6, anchor_isolated: bool = True,
-                 coordination_start: bool = True, product: bool = True):
+                 coordination_start: bool = True, product: bool = True,
+                 readout_hidden: list[int] | None = None, scalars: int | None = None):
         super().__init__()
         if not species:
             raise ValueError("a model needs at least one species")
@@ -153,11 +166,13 @@ class E3nnModel(torch.nn.Module):
                       "n_layers": int(n_layers), "n_radial": int(n_radial),
                       "radial_hidden": int(radial_hidden), "envelope_p": int(envelope_p),
                       "anchor_isolated": bool(anchor_isolated),
-                      "coordination_start": bool(coordination_start), "product": bool(product)}
+                      "coordination_start": bool(coordination_start), "product": bool(product),
+                      "readout_hidden": [int(w) for w in readout_hidden or [channels]],
+                      "scalars": int(scalars or channels)}
         n_s = len(self.species)
         self.irreps_sh = o3.Irreps.spherical_harmonics(l_max)
         self.embedding = torch.nn.Linear(n_s, channels, bias=False)
-        hidden = _hidden_irreps(channels, l_max)
+        hidden = _hidden_irreps(channels, l_max, self.hyper["scalars"])
         layers, irreps = [], o3.Irreps(f"{channels}x0e")
         for _ in range(n_layers):
             layer = Interaction(irreps, hidden, self.irreps_sh, n_s, n_radial, radial_hidden,
@@ -165,9 +180,7 @@ class E3nnModel(torch.nn.Module):
             layers.append(layer)
             irreps = layer.gate.irreps_out
         self.layers = torch.nn.ModuleList(layers)
-        self.readout = torch.nn.Sequential(
-            o3.Linear(irreps, o3.Irreps(f"{channels}x0e")), torch.nn.SiLU(),
-            torch.nn.Linear(channels, 1))
+        self.readout = _readout(irreps, self.hyper["readout_hidden"])
         self.coordination_weight = torch.nn.Parameter(torch.zeros(n_s),
                                                       requires_grad=coordination_start)
         self.register_buffer("reference_energy", torch.zeros(n_s))
