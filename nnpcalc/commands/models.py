@@ -18,9 +18,10 @@ def run(args: argparse.Namespace) -> int:
         d = describe(name)
         test = d["test"]
         print(f"{name}: {d['description']}")
-        print(f"  kind {d['kind']}, species {d['species']}, cutoff {d['cutoff_angstrom']} Å, "
-              f"hidden {d['hidden']}; trained on {d['n_train']} structures of {d['data']} "
-              f"({d['config']})")
+        settings = ", ".join(f"{k} {v}" for k, v in d["settings"].items())
+        print(f"  kind {d['kind']}, species {d['species']}, cutoff {d['cutoff_angstrom']} Å; "
+              f"{settings}")
+        print(f"  trained on {d['n_train']} structures of {d['data']} ({d['config']})")
         if "energy_rmse_meV_per_atom" in test:
             print(f"  test: E/N RMSE {test.get('energy_rmse_meV_per_atom', float('nan')):.1f} "
                   f"meV/atom, forces RMSE {test.get('forces_rmse_eV_per_A', float('nan')):.3f} "
