@@ -198,6 +198,8 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     # one layer with the product expresses SW exactly (a pair sum plus Σ_l c_l |A_l|² with
     # R = SW's radial factor), yet fits it to 15 meV/atom in 400 epochs: the schedule? (session 8)
     "sw_e3nn_l2_1layer_long": ("sw", "sw_e3nn_l2_1layer", {"epochs": 1600, "patience": 1600}),
+    # does the deeper model's ad hoc partition survive a tighter fit of the totals?
+    "sw_e3nn_l2_2layers_long": ("sw", "sw_e3nn_l2_1layer_long", {"model": {"n_layers": 2}}),
     # the same model form on the PBE data (suite dft270): one layer with the angular product is
     # a local many-body model like BP's, with learned radial functions; 5 Å (the cost grows
     # with the neighbours: ~2.2 s per epoch on one core); lr 1e-2 as on SW
