@@ -517,7 +517,8 @@ def table(rows: list[dict]) -> str:
 
 
 MAPPING_ROWS = ("sw_cross_lr1e-4", "sw_e3nn_2layers_long", "sw_e3nn_l2_1layer",
-                "sw_e3nn_l2_2layers", "sw_e3nn_l2_3layers")
+                "sw_e3nn_l2_2layers", "sw_e3nn_l2_3layers", "sw_e3nn_l2_1layer_long",
+                "sw_e3nn_l2_2layers_long")
 
 
 def _e3nn_label(config: dict) -> str:
