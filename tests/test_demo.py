@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ase.io
 import torch
 
 from nnpcalc.commands.demo import _choose, _common_test
@@ -17,9 +18,10 @@ def test_demo_chooses_the_model_with_the_lower_test_error(tmp_path, capsys):
         for p in worse.parameters():
             p.add_(0.05 * torch.randn_like(p))
     worse_path = save_model(worse, tmp_path / "worse.pt", metadata={"summary": summary})
+    structures = ase.io.read(data_file("si_pbe.extxyz"), ":")
     for order in (("worse", "shipped"), ("shipped", "worse")):
         paths = {"worse": worse_path, "shipped": shipped}
-        name, path = _choose({k: paths[k] for k in order}, data_file("si_pbe.extxyz"))
+        name, path = _choose({k: paths[k] for k in order}, structures)
         assert name == "shipped" and path == shipped
     assert "-> shipped: the lowest test energy RMSE on periodic cells" in capsys.readouterr().out
 

@@ -32,6 +32,10 @@ def test_periodic_and_cluster_errors_are_split():
         np.sqrt((2.0**2 + 4.0**2) / 2))
     assert result["energy_mae_meV_per_atom_periodic"] == pytest.approx(3.0)
     assert result["energy_rmse_meV_per_atom_clusters"] == pytest.approx(100.0)
+    assert (result["n_clusters"], result["n_isolated_atoms"]) == (1, 0)
+    one_atom_cell = bulk("Cu", "fcc", 3.6)  # periodic: not an isolated atom
+    lone = errors_of(EMT(), [*data, _labelled(Atoms("Cu"), 0.0), _labelled(one_atom_cell, 0.0)])
+    assert (lone["n_clusters"], lone["n_isolated_atoms"]) == (2, 1)
     assert result["energy_rmse_meV_per_atom"] == pytest.approx(
         np.sqrt((2.0**2 + 4.0**2 + 100.0**2) / 3))
     assert result["forces_mae_eV_per_A"] == pytest.approx(0.0, abs=1e-12)

@@ -68,6 +68,9 @@ def test_set_errors(calc, labelled: Sequence[Atoms]) -> dict:
         result["energy_rmse_meV_per_atom_periodic"] = float(np.sqrt(np.mean(de[periodic]**2)))
         result["energy_mae_meV_per_atom_periodic"] = float(np.mean(np.abs(de[periodic])))
         result["energy_rmse_meV_per_atom_clusters"] = float(np.sqrt(np.mean(de[~periodic]**2)))
+        result["n_clusters"] = int((~periodic).sum())
+        result["n_isolated_atoms"] = sum(len(atoms) == 1 and not atoms.pbc.any()
+                                         for atoms in labelled)
     by_group, bias = {}, {}
     for g in sorted(set(groups)):
         sel = np.array(groups) == g

@@ -29,8 +29,7 @@ def _split_indices(model_path: Path) -> dict[str, list[int]]:
     return {name: [int(s.rsplit(":", 1)[1]) for s in items] for name, items in sources.items()}
 
 
-def _split(model_path: Path, data_file: Path) -> dict[str, list]:
-    structures = ase.io.read(data_file, ":")
+def _split(model_path: Path, structures: list) -> dict[str, list]:
     return {name: [structures[i] for i in idx]
             for name, idx in _split_indices(model_path).items()}
 
@@ -42,13 +41,22 @@ def _common_test(candidates: dict[str, Path]) -> list[int]:
     return sorted(set.intersection(*splits))
 
 
-def _choose(candidates: dict[str, Path], data_file: Path) -> tuple[str, Path]:
+def _clusters_text(errors: dict) -> str:
+    """How many clusters the cluster figure rests on: an isolated atom alone carries no
+    evidence for models anchored to its energy."""
+    n = errors.get("n_clusters", 0)
+    lone = errors.get("n_isolated_atoms", 0)
+    plural = {1: ""}
+    return (f"{n} cluster{plural.get(n, 's')}"
+            + (f" incl. {lone} isolated atom{plural.get(lone, 's')}" if lone else ""))
+
+
+def _choose(candidates: dict[str, Path], structures: list) -> tuple[str, Path]:
     """Score each model on the structures in every test split; the lowest periodic-cell
     energy RMSE wins."""
     from nnpcalc.analysis.errors import test_set_errors
     from nnpcalc.calculator import NNPCalculator
 
-    structures = ase.io.read(data_file, ":")
     common = [structures[i] for i in _common_test(candidates)]
     if len(candidates) > 1:
         print(f"  scored on the {len(common)} structures in every candidate's test split")
@@ -59,7 +67,8 @@ def _choose(candidates: dict[str, Path], data_file: Path) -> tuple[str, Path]:
         print(f"  {name:12s} test E/N RMSE / MAE periodic "
               f"{errors.get('energy_rmse_meV_per_atom_periodic', float('nan')):.1f} / "
               f"{errors.get('energy_mae_meV_per_atom_periodic', float('nan')):.1f} meV/atom, "
-              f"clusters {errors.get('energy_rmse_meV_per_atom_clusters', float('nan')):.1f}, "
+              f"clusters {errors.get('energy_rmse_meV_per_atom_clusters', float('nan')):.1f} "
+              f"({_clusters_text(errors)}), "
               f"forces MAE {errors.get('forces_mae_eV_per_A', float('nan')):.3f} eV/Å")
     best = min(scores, key=lambda n: scores[n].get("energy_rmse_meV_per_atom_periodic",
                                                    scores[n]["energy_rmse_meV_per_atom"]))
@@ -88,9 +97,10 @@ def run(args: argparse.Namespace) -> int:
         candidates["si-pbe"] = out / "train" / "model.pt"
     if args.model:
         candidates = {args.model: candidates[args.model]}
-    name, model = _choose(candidates, data_file)
+    structures = ase.io.read(data_file, ":")
+    name, model = _choose(candidates, structures)
     dft = read_baselines(baselines)
-    split = _split(model, data_file)
+    split = _split(model, structures)
     print(f"model {name} ({model}): {len(split['train'])} training, {len(split['test'])} test "
           "structures")
     path = write_report(NNPCalculator(model), out, dft, split["test"], split["train"],
