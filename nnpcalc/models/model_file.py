@@ -111,7 +111,11 @@ def model_from_payload(payload: dict, source: str = "model") -> torch.nn.Module:
             return model_class("ensemble")(members)
         return _rebuild(kind, payload["config"], payload["state_dict"])
     except (KeyError, RuntimeError, TypeError) as exc:
-        raise ModelFileError(f"{source} is incompatible or incomplete: {exc}") from exc
+        # the usual cause: a kind whose layers changed between releases (say so, with both)
+        written = payload.get("nnpcalc_version", "an unknown version")
+        raise ModelFileError(
+            f"{source} (a {kind} model written by nnpcalc {written}) does not fit this "
+            f"nnpcalc's ({__version__}) {kind} model, or is incomplete: {exc}") from exc
 
 
 def load_model(path: str | os.PathLike) -> torch.nn.Module:
