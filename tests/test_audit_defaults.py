@@ -101,3 +101,17 @@ def test_probes_equal_to_training_structures_are_dropped():
     result = audit(NNPCalculator(normalised_model(["Si"], training)), training, probes=probes)
     assert result.excluded_probes == [1]
     assert result.mapping_stats_meV["probe"]["all"]["n_points"] == 2
+
+
+def test_report_audits_with_the_shipped_probes_as_the_audit_command_does(si_model, pbe_training,
+                                                                          tmp_path):
+    model = save_model(si_model, tmp_path / "model.pt")
+    train = tmp_path / "train.extxyz"
+    ase.io.write(train, pbe_training)
+    n_probes = len(ase.io.read(PROBES, ":"))
+    for flags, expected in (([], n_probes), (["--no-default-probes"], None)):
+        out = tmp_path / f"report{len(flags)}"
+        assert main(["report", str(model), "--training", str(train), "--out", str(out),
+                     *flags]) == 0
+        stats = json.loads((out / "report.json").read_text())["audit"]["mapping_stats_meV"]
+        assert stats.get("probe", {}).get("all", {}).get("n_points") == expected

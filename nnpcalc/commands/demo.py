@@ -78,6 +78,7 @@ def _choose(candidates: dict[str, Path], structures: list) -> tuple[str, Path]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nnpcalc.analysis.audit import default_probes
     from nnpcalc.analysis.report import read_baselines, write_report
     from nnpcalc.calculator import NNPCalculator
 
@@ -103,7 +104,10 @@ def run(args: argparse.Namespace) -> int:
     split = _split(model, structures)
     print(f"model {name} ({model}): {len(split['train'])} training, {len(split['test'])} test "
           "structures")
-    path = write_report(NNPCalculator(model), out, dft, split["test"], split["train"],
+    calc = NNPCalculator(model)
+    # the audit as `nnpcalc audit` runs it out of the box: with the shipped probe file
+    probes, _, _ = default_probes(calc, split["train"], [data_file])
+    path = write_report(calc, out, dft, split["test"], split["train"], probes=probes,
                         isolated_atom_energies={"Si": dft["isolated_atom_energy_eV"]},
                         title="nnpcalc demo: Si NNP vs PBE", quick=args.quick)
     summary = json.loads((out / "report.json").read_text())
