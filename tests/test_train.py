@@ -95,6 +95,29 @@ def test_fine_tuning_starts_exactly_where_the_file_ends(dataset, tmp_path):
                    out=str(tmp_path / "other")), progress=False)
 
 
+def test_proximal_term_keeps_fine_tuned_weights_near_the_start(dataset, tmp_path):
+    """proximal × Σ (w − w_start)²: a strong pull leaves L-BFGS almost where it started, a
+    weak one does not; without init_from there is no start to pull towards."""
+    fit(config(dataset, tmp_path, epochs=3), progress=False)
+    start = str(tmp_path / "run" / "model.pt")
+    start_weights = [p.detach().double() for p in load_model(start).parameters()]
+
+    def moved(proximal: float) -> float:
+        out = tmp_path / f"tuned_{proximal}"
+        fit(config(dataset, tmp_path, epochs=2, optimizer="lbfgs", lr=1.0, scheduler="none",
+                   dtype="float64", init_from=start, proximal=proximal, out=str(out)),
+            progress=False)
+        weights = torch.load(out / "last.ckpt", weights_only=True)["model"]
+        names = [n for n, _ in load_model(start).named_parameters()]
+        return sum(float(((weights[n] - w0) ** 2).sum())
+                   for n, w0 in zip(names, start_weights, strict=True))
+
+    free, held = moved(0.0), moved(100.0)
+    assert free > 1e-4 and held < 1e-3 * free
+    with pytest.raises(ConfigError, match="'proximal' .* needs 'init_from'"):
+        validate_config(config(dataset, tmp_path, proximal=1.0))
+
+
 def test_label_less_structure_is_named_or_skipped(tmp_path):
     structures = lj_labelled(6)
     bare = bulk("Si", "diamond", 5.43, cubic=True)

@@ -178,6 +178,8 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
     main = distributed.is_main()
     out_dir.mkdir(parents=True, exist_ok=True)
     model, fitted_start = new_model(prep, seed)
+    start_weights = ([p.detach().clone() for p in model.parameters()] if cfg.proximal > 0
+                     else None)
     optimizer = _optimizer(model, cfg)
     scheduler = _scheduler(optimizer, cfg)
     # With ema_decay the model that is evaluated, checkpointed and returned is an exponential
@@ -215,10 +217,12 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
             seed * 1_000_003 + epoch)).tolist()
         model.train()
         if isinstance(optimizer, torch.optim.LBFGS):
-            optimizer.step(partial(_accumulate_loss, model, prep, order, optimizer))
+            optimizer.step(partial(_accumulate_loss, model, prep, order, optimizer,
+                                   start_weights))
         else:
             for b in range(0, n_train, cfg.batch_size):
-                _accumulate_loss(model, prep, order[b:b + cfg.batch_size], optimizer)
+                _accumulate_loss(model, prep, order[b:b + cfg.batch_size], optimizer,
+                                 start_weights)
                 optimizer.step()
                 if cfg.ema_decay:
                     _update_average(averaged, model, cfg.ema_decay)
@@ -296,11 +300,24 @@ def _metrics_row(model, prep: Prepared, epoch: int, lr: float, start: float) -> 
     return row
 
 
-def _accumulate_loss(model, prep: Prepared, indices: list[int], optimizer) -> torch.Tensor:
+def _proximal_term(model, start_weights: list[torch.Tensor] | None, weight: float):
+    """weight × Σ (w − w_start)², with its gradient added (None without start weights)."""
+    if start_weights is None:
+        return None
+    term = weight * sum(((p - p0) ** 2).sum()
+                        for p, p0 in zip(model.parameters(), start_weights, strict=True))
+    term.backward()
+    return term.detach()
+
+
+def _accumulate_loss(model, prep: Prepared, indices: list[int], optimizer,
+                     start_weights: list[torch.Tensor] | None = None) -> torch.Tensor:
     """Zero the gradients, then add those of the mean loss over `indices`, in chunks of
-    batch_size structures (full-batch L-BFGS sees the whole set without holding it at once).
+    batch_size structures (full-batch L-BFGS sees the whole set without holding it at once),
+    and of the proximal term when fine-tuning with one.
     Under torch.distributed each rank takes its share of `indices` and the gradients are summed
-    over the ranks, normalised by the global batch (nnpcalc.train.distributed)."""
+    over the ranks, normalised by the global batch (nnpcalc.train.distributed); the proximal
+    term is added on rank 0 alone, so it counts once."""
     cfg = prep.config
     optimizer.zero_grad(set_to_none=True)
     needs_graph = cfg.loss.forces > 0 or cfg.loss.stress > 0
@@ -320,6 +337,8 @@ def _accumulate_loss(model, prep: Prepared, indices: list[int], optimizer) -> to
         if mine:
             loss = _total(_loss_terms(out, labels, batch, cfg, summed), cfg)
             loss.backward()
+        if distributed.is_main() and start_weights is not None:
+            loss = loss.detach() + _proximal_term(model, start_weights, cfg.proximal)
         distributed.sum_gradients(model)
         return distributed.all_reduce_sum(loss.detach())
     for b in range(0, len(indices), cfg.batch_size):
@@ -330,7 +349,8 @@ def _accumulate_loss(model, prep: Prepared, indices: list[int], optimizer) -> to
         loss = _total(_loss_terms(out, labels, batch, cfg), cfg) * (len(idx) / len(indices))
         loss.backward()
         total = total + loss.detach()
-    return total
+    proximal = _proximal_term(model, start_weights, cfg.proximal)
+    return total if proximal is None else total + proximal
 
 
 def _optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
