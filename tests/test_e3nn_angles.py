@@ -44,3 +44,37 @@ def test_product_gives_the_first_layer_the_bond_angle(l_max):
             p.mul_(10.0)
     energies = [_centre_energy(model, a) for a in (80.0, 109.47, 150.0)]
     assert np.ptp(energies) > 1e-4
+
+
+def _cubic_or_antiprism(antiprism: bool) -> Atoms:
+    """An atom with eight neighbours at 2.35 Å on a cube (bcc's first shell) or on a square
+    antiprism (the cube's top face turned by 45°). Both have the cube's polar angle,
+    cos² θ = 1/3, so their moments Σ_j Y_lm(r̂_j) of l = 1 and 2 vanish alike, and those of
+    l = 3 too (inversion for the cube, the 45° improper rotation for the antiprism); l = 4 tells
+    them apart. Any site of cubic symmetry (sc, bcc, fcc, diamond) has no l = 1 or 2 moment,
+    the centrosymmetric ones none of l = 3 either: to a one-layer model with l_max ≤ 2 these
+    crystals differ only through their distances."""
+    polar = np.arccos(1 / np.sqrt(3))
+    bonds = []
+    for z, phase in ((1, np.pi / 4 if antiprism else 0.0), (-1, 0.0)):
+        for k in range(4):
+            phi = phase + np.pi / 4 + k * np.pi / 2
+            bonds.append([np.sin(polar) * np.cos(phi), np.sin(polar) * np.sin(phi),
+                          z * np.cos(polar)])
+    return Atoms("Si9", positions=[[0, 0, 0], *(2.35 * np.array(bonds))])
+
+
+@pytest.mark.parametrize("l_max, alike", [(2, True), (3, True), (4, False)])
+def test_cubic_sites_need_l_above_2(l_max, alike):
+    torch.manual_seed(0)
+    model = E3nnModel(["Si"], cutoff=3.0, l_max=l_max, channels=4, n_layers=1, product=True)
+    with torch.no_grad():
+        for p in model.readout.parameters():
+            p.mul_(10.0)
+    calc = NNPCalculator(model, dtype="float64")
+    centre = []
+    for antiprism in (False, True):
+        atoms = _cubic_or_antiprism(antiprism)
+        atoms.calc = calc
+        centre.append(float(atoms.get_potential_energies()[0]))
+    assert (abs(centre[0] - centre[1]) < 1e-10) == alike, centre

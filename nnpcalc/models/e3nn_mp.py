@@ -42,7 +42,7 @@ class E3nnSettings(ModelSettings):
 
     kind: Literal["e3nn"] = "e3nn"
     cutoff: float = Field(5.0, gt=0)
-    l_max: int = Field(1, ge=0, le=2)
+    l_max: int = Field(1, ge=0, le=4)
     channels: int = Field(16, ge=1)  # multiplicity of every irrep (l = 0: see `scalars`)
     scalars: PositiveInt | None = None  # multiplicity of the l = 0 irreps (default: channels)
     n_layers: int = Field(2, ge=1)
