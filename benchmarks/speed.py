@@ -227,15 +227,16 @@ def profile(model: str, n_atoms: int, steps: int = 5) -> dict[str, float]:
 
 
 def random_e3nn(path: Path) -> str:
-    """An e3nn model with random weights (speed does not depend on them) in the form of the PBE
-    accuracy row dft270_e3nn_l2_1layer: one layer, l_max 2, 16 channels, 5 Å, product."""
+    """An e3nn model with random weights (speed does not depend on them) in the form of the
+    shipped si-pbe-e3nn model (accuracy row dft270_e3nn_l4_1layer_long): one layer, l_max 4,
+    16 channels, 5 Å, product."""
     import torch
 
     from nnpcalc.models.e3nn_mp import E3nnModel
     from nnpcalc.models.model_file import save_model
 
     torch.manual_seed(0)
-    model = E3nnModel(["Si"], cutoff=5.0, l_max=2, channels=16, n_layers=1, product=True)
+    model = E3nnModel(["Si"], cutoff=5.0, l_max=4, channels=16, n_layers=1, product=True)
     model.reference_energy.fill_(-0.84)
     model.mean_neighbours.fill_(12.0)
     save_model(model, path)
@@ -246,7 +247,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(MODEL))
     parser.add_argument("--e3nn", help="an e3nn model file to time beside the BP model, or "
-                                       "'random' (1 layer, l_max 2, 16 channels, 5 Å)")
+                                       "'random' (1 layer, l_max 4, 16 channels, 5 Å)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--sizes", help="comma-separated atom counts (default: all)")
     parser.add_argument("--sevenn-python", help="an interpreter with `sevenn` installed (a "
