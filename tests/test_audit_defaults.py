@@ -115,3 +115,11 @@ def test_report_audits_with_the_shipped_probes_as_the_audit_command_does(si_mode
                      *flags]) == 0
         stats = json.loads((out / "report.json").read_text())["audit"]["mapping_stats_meV"]
         assert stats.get("probe", {}).get("all", {}).get("n_points") == expected
+
+
+def test_report_refuses_probes_without_training_data(si_model, tmp_path, capsys):
+    model = save_model(si_model, tmp_path / "model.pt")
+    assert main(["report", str(model), "--probes", str(PROBES), "--out",
+                 str(tmp_path / "r")]) == 2
+    assert "--probes needs --training" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()

@@ -28,6 +28,10 @@ def run(args: argparse.Namespace) -> int:
     def read(paths):
         return [a for p in paths or [] for a in ase.io.read(p, ":")]
 
+    if args.probes and not args.training:
+        # the audit sets each probe against the training atoms nearest to it in feature space
+        raise ValueError("--probes needs --training: the audit compares the probes with the "
+                         "training structures")
     dft = read_baselines(args.dft) if args.dft else None
     isolated = ({"Si": dft["isolated_atom_energy_eV"]}
                 if dft and "isolated_atom_energy_eV" in dft else None)
