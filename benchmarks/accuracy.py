@@ -268,6 +268,35 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
         "init_from": "{out}/dft270_e3nn_l4_1layer_long/model.pt", "optimizer": "lbfgs",
         "lr": 1.0, "dtype": "float64", "scheduler": "none", "epochs": 20, "patience": 20,
         "early_stopping": "val_loss"}),
+    # session 10: the l = 4 model still passes its energy through a 16-wide bottleneck (16
+    # summed scalars + 80 squared norms -> 16 gated scalars -> 16 hidden -> 1). Session 8's
+    # wider readout was measured blind to the cubic angles (l_max 2); one lever again, now
+    # that the angles are there: 64 scalar channels and a 64-64 readout
+    "dft270_e3nn_l4_1layer_wide": ("dft270", "dft270_e3nn_l4_1layer_long", {
+        "model": {"scalars": 64, "readout_hidden": [64, 64]}}),
+    # every model sits high on the perfect diamond cells (shipped BP +6..+9, e3nn l4 +1..+8
+    # meV/atom, growing with volume) and within 1 on the relaxed 63-atom vacancy: at the PBE
+    # geometry that alone takes 63 x (0.5 - 5.9) meV = -0.34 eV off BP's vacancy formation
+    # energy. The perfect cells are 11 of 216 training structures, mostly 2-atom cells that
+    # sqrt_atoms weighting counts ~5x less than an average cell: weight them 10x
+    "dft270_v7_diamond10": ("dft270", "dft270_v7", {
+        "loss": {"groups": {"crystal_diamond": 10.0, "crystal_diamond_64": 10.0}}}),
+    # 10x moved the perfect cells' offset by less than 1 meV/atom (5.7 -> 5.0): not the
+    # weight. Across all dft270 rows the vacancy formation energy follows 63 x (training offset
+    # of the relaxed 63-atom vacancy - that of the 64-atom crystal): v7 -7.4 meV -> 2.65 eV,
+    # union +3.2 -> 3.63 (PBE 3.46). Every vacancy cell sits low in v7 (rattled -4.3, relaxed
+    # -3.5 meV/atom): the atoms next to a vacancy, 4 of 63, are fitted too low. Weight every
+    # vacancy cell 5x
+    "dft270_v7_vacancy5": ("dft270", "dft270_v7", {"loss": {"groups": {"vacancy*": 5.0}}}),
+    # both kinds underfit the energies of their own training cells by family (e3nn l4: hcp
+    # +20, bcc +12, surface (100) -33, dimer -38, trimer +75 meV/atom) while the forces fit
+    # (slope of predicted on PBE forces 0.99-1.01 in every bulk family): at these errors the
+    # force term outweighs the energy term ~10x. A second stage in the manner of MACE's:
+    # continue from the l = 4 model (= data/si_model_e3nn.pt) with the energy weighted 10x
+    # at a tenth of the rate, 300 epochs
+    "dft270_e3nn_l4_stage2": ("dft270", "dft270_e3nn_l4_1layer_long", {
+        "init_from": "{out}/dft270_e3nn_l4_1layer_long/model.pt", "loss": {"energy": 10.0},
+        "lr": 1e-3, "epochs": 300, "patience": 300}),
 }
 
 
@@ -395,11 +424,29 @@ def audit_verdict(calc, data_file: Path) -> dict:
             "held_out_mapping_rmse_meV": result.held_out_mapping_rmse_meV}
 
 
+def vacancy_at_dft_geometry(calc, data: list) -> dict:
+    """E(63) − 63/64 E(64) on the data's PBE-relaxed vacancy cell and its perfect 64-atom
+    crystal, model and PBE: the part of the relaxed vacancy's error that is the fit of those
+    two cells, before the model relaxes anything."""
+    cells = {}
+    for atoms in data:
+        cells.setdefault(atoms.info.get("config_type"), atoms)
+    vacancy, perfect = cells["vacancy_relaxed_pbe"], cells["crystal_diamond_64"]
+
+    def formation(energy_vacancy: float, energy_perfect: float) -> float:
+        return energy_vacancy - len(vacancy) / len(perfect) * energy_perfect
+
+    dft = formation(vacancy.get_potential_energy(), perfect.get_potential_energy())
+    model = formation(*(float(calc.get_potential_energy(a.copy())) for a in (vacancy, perfect)))
+    return {"model": model, "dft": dft, "diff": model - dft}
+
+
 def assess_dft(model_path: Path, summary: dict) -> dict:
     """Errors on the run's test split (read from the data file the run trained on), and the
     out-of-the-box audit."""
     calc = NNPCalculator(model_path, dtype="float64")
     all_errors = test_set_errors(calc, _split_structures(summary))
+    data_file = Path(summary["split_sources"]["test"][0].rsplit(":", 1)[0])
     return {
         "test_energy_rmse_meV_per_atom": all_errors["energy_rmse_meV_per_atom"],
         "test_energy_mae_meV_per_atom": all_errors["energy_mae_meV_per_atom"],
@@ -413,7 +460,8 @@ def assess_dft(model_path: Path, summary: dict) -> dict:
         # an offset a whole family shares on the *training* cells is an unfinished fit
         "train_energy_bias_meV_per_atom_by_type": test_set_errors(
             calc, _split_structures(summary, "train"))["energy_mean_error_meV_per_atom_by_type"],
-        "audit": audit_verdict(calc, Path(summary["split_sources"]["test"][0].rsplit(":", 1)[0])),
+        "audit": audit_verdict(calc, data_file),
+        "vacancy_at_dft_geometry_eV": vacancy_at_dft_geometry(calc, ase.io.read(data_file, ":")),
     }
 
 
@@ -544,13 +592,17 @@ def table(rows: list[dict]) -> str:
         lines += ["", "Energies meV/atom, forces eV/Å. Clusters: the non-periodic structures "
                   "(dimers, trimers, the isolated atom).",
                   "", "Properties through ASE, model − PBE (✓ inside the issue's tolerance: "
-                  "a0 0.01 Å, B 3 GPa, Cij 10 %, Γ 0.2 THz, 63-atom vacancy 0.15 eV):", "",
-                  "| recipe | " + " | ".join(PROPERTY_TARGETS) + " |",
-                  "|---" * (1 + len(PROPERTY_TARGETS)) + "|"]
+                  "a0 0.01 Å, B 3 GPa, Cij 10 %, Γ 0.2 THz, 63-atom vacancy 0.15 eV; the last "
+                  "column: the vacancy on the data's PBE-relaxed cells, before the model relaxes "
+                  "anything):", "",
+                  "| recipe | " + " | ".join(PROPERTY_TARGETS) + " | vacancy at PBE geometry |",
+                  "|---" * (2 + len(PROPERTY_TARGETS)) + "|"]
         for r in dft:
+            fixed = r.get("vacancy_at_dft_geometry_eV")
+            fixed_cell = f"{fixed['model']:.3g} ({fixed['diff']:+.2g})" if fixed else "–"
             lines.append(f"| {r['recipe']} | " + " | ".join(
                 f"{p['model']:.3g} ({p['diff']:+.2g}) {'✓' if p['ok'] else '✗'}"
-                for p in r["properties"].values()) + " |")
+                for p in r["properties"].values()) + f" | {fixed_cell} |")
         groups = sorted({g for r in dft for g in r["test_energy_rmse_meV_per_atom_by_type"]})
         lines += ["", "Test energy RMSE by config type (meV/atom):", "",
                   "| config type | " + " | ".join(r["recipe"] for r in dft) + " |",
