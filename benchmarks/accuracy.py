@@ -389,17 +389,20 @@ def property_misses(props: dict) -> dict:
     return out
 
 
-def _split_structures(summary: dict, name: str = "test") -> list:
-    """The structures of one split ("train", "validation", "test") of a run."""
-    sources = summary["split_sources"][name]
-    data = ase.io.read(sources[0].rsplit(":", 1)[0], ":")
-    return [data[int(src.rsplit(":", 1)[1])] for src in sources]
+def _data_file(summary: dict) -> Path:
+    """The data file a run trained on (its splits index into it)."""
+    return Path(summary["split_sources"]["test"][0].rsplit(":", 1)[0])
+
+
+def _split_structures(summary: dict, data: list, name: str = "test") -> list:
+    """The structures of one split ("train", "validation", "test") of a run, from its data."""
+    return [data[int(src.rsplit(":", 1)[1])] for src in summary["split_sources"][name]]
 
 
 def assess_replicas(run_dir: Path, summary: dict) -> dict:
     """Test errors of each replica alone (seed spread) beside the ensemble's."""
     members = sorted(run_dir.glob("replica_*/best_model.pt"))
-    test = _split_structures(summary)
+    test = _split_structures(summary, ase.io.read(_data_file(summary), ":"))
     out = {}
     for path in members:
         calc = NNPCalculator(path, dtype="float64")
@@ -413,10 +416,9 @@ def assess_replicas(run_dir: Path, summary: dict) -> dict:
     return out
 
 
-def audit_verdict(calc, data_file: Path) -> dict:
+def audit_verdict(calc, training: list, data_file: Path) -> dict:
     """`nnpcalc audit MODEL --data DATA` with the shipped probes: the verdict and its two
-    numbers (totals over all of DATA; held-out invariant points)."""
-    training = ase.io.read(data_file, ":")
+    numbers (totals over all of DATA, read from data_file; held-out invariant points)."""
     probes, _, _ = default_probes(calc, training, [data_file])
     result = audit(calc, training, probes)
     return {"verdict": result.verdict,
@@ -445,8 +447,9 @@ def assess_dft(model_path: Path, summary: dict) -> dict:
     """Errors on the run's test split (read from the data file the run trained on), and the
     out-of-the-box audit."""
     calc = NNPCalculator(model_path, dtype="float64")
-    all_errors = test_set_errors(calc, _split_structures(summary))
-    data_file = Path(summary["split_sources"]["test"][0].rsplit(":", 1)[0])
+    data_file = _data_file(summary)
+    data = ase.io.read(data_file, ":")
+    all_errors = test_set_errors(calc, _split_structures(summary, data))
     return {
         "test_energy_rmse_meV_per_atom": all_errors["energy_rmse_meV_per_atom"],
         "test_energy_mae_meV_per_atom": all_errors["energy_mae_meV_per_atom"],
@@ -458,10 +461,10 @@ def assess_dft(model_path: Path, summary: dict) -> dict:
         "test_energy_rmse_meV_per_atom_by_type": all_errors["energy_rmse_meV_per_atom_by_type"],
         "properties": property_misses(properties(calc)),
         # an offset a whole family shares on the *training* cells is an unfinished fit
-        "train_energy_bias_meV_per_atom_by_type": test_set_errors(
-            calc, _split_structures(summary, "train"))["energy_mean_error_meV_per_atom_by_type"],
-        "audit": audit_verdict(calc, data_file),
-        "vacancy_at_dft_geometry_eV": vacancy_at_dft_geometry(calc, ase.io.read(data_file, ":")),
+        "train_energy_bias_meV_per_atom_by_type": test_set_errors(calc, _split_structures(
+            summary, data, "train"))["energy_mean_error_meV_per_atom_by_type"],
+        "audit": audit_verdict(calc, data, data_file),
+        "vacancy_at_dft_geometry_eV": vacancy_at_dft_geometry(calc, data),
     }
 
 
