@@ -14,13 +14,11 @@ from pathlib import Path
 
 import ase.io
 import numpy as np
-from ase.build import bulk
+from diamond_mesh_step import CONVERGED, SHIPPED, perfect_cell
 
 from nnpcalc.labeling import run_gpaw
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = {"xc": "PBE", "pw_cutoff_eV": 350, "kpoint_density": 3.0, "smearing_eV": 0.05}
-CONVERGED = {**SHIPPED, "kpoint_density": 8.0, "kpoint_gamma": True}
 
 
 def main() -> None:
@@ -29,7 +27,7 @@ def main() -> None:
                 if a.info["config_type"] == "crystal_diamond_rattled" and len(a) == 8
                 and np.allclose(a.cell.array, np.diag(a.cell.lengths()), atol=1e-6))[1]
     rattled = data[index]
-    perfect = bulk("Si", "diamond", a=rattled.cell.lengths()[0], cubic=True)
+    perfect = perfect_cell(rattled)
     e = {(cell, mesh): run_gpaw(atoms, settings)["energy"] / 8
          for cell, atoms in (("perfect", perfect), ("rattled", rattled))
          for mesh, settings in (("shipped", SHIPPED), ("converged", CONVERGED))}

@@ -20,6 +20,7 @@ from pathlib import Path
 import ase.io
 import numpy as np
 import spglib
+import yaml
 from ase import Atoms
 from ase.build import bulk
 from scipy.optimize import linear_sum_assignment
@@ -31,7 +32,7 @@ OUT_JSON = ROOT / "data" / "diamond_mesh_step.json"
 SCRATCH = ROOT / "runs" / "diamond_mesh_step"
 FAMILIES = ("crystal_diamond_rattled", "crystal_diamond_sheared_rattled",
             "crystal_diamond_strained_rattled", "hot_crystal")
-SHIPPED = {"xc": "PBE", "pw_cutoff_eV": 350, "kpoint_density": 3.0, "smearing_eV": 0.05}
+SHIPPED = yaml.safe_load((ROOT / "data" / "gpaw_settings.yaml").read_text())
 CONVERGED = {**SHIPPED, "kpoint_density": 8.0, "kpoint_gamma": True}
 
 
