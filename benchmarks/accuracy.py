@@ -35,6 +35,7 @@ import yaml
 from nnpcalc.analysis.audit import audit, default_probes
 from nnpcalc.analysis.errors import test_set_errors
 from nnpcalc.analysis.properties import diamond_properties
+from nnpcalc.analysis.report import reference_vacancy
 from nnpcalc.calculator import NNPCalculator
 from nnpcalc.descriptors.acsf import ACSFParameters
 from nnpcalc.plotting import grouped_bars
@@ -427,20 +428,10 @@ def audit_verdict(calc, training: list, data_file: Path) -> dict:
 
 
 def vacancy_at_dft_geometry(calc, data: list) -> dict:
-    """E(63) − 63/64 E(64) on the data's PBE-relaxed vacancy cell and its perfect 64-atom
-    crystal, model and PBE: the part of the relaxed vacancy's error that is the fit of those
-    two cells, before the model relaxes anything."""
-    cells = {}
-    for atoms in data:
-        cells.setdefault(atoms.info.get("config_type"), atoms)
-    vacancy, perfect = cells["vacancy_relaxed_pbe"], cells["crystal_diamond_64"]
-
-    def formation(energy_vacancy: float, energy_perfect: float) -> float:
-        return energy_vacancy - len(vacancy) / len(perfect) * energy_perfect
-
-    dft = formation(vacancy.get_potential_energy(), perfect.get_potential_energy())
-    model = formation(*(float(calc.get_potential_energy(a.copy())) for a in (vacancy, perfect)))
-    return {"model": model, "dft": dft, "diff": model - dft}
+    """The 63-atom vacancy on the data's PBE-relaxed cells before the model relaxes anything
+    (`nnpcalc report`'s row), in the rows' {model, dft, diff} form."""
+    at = reference_vacancy(calc, data)
+    return {"model": at["model_eV"], "dft": at["reference_eV"], "diff": at["diff_eV"]}
 
 
 def assess_dft(model_path: Path, summary: dict) -> dict:

@@ -8,7 +8,9 @@ import ase.io
 import pytest
 
 from nnpcalc.analysis.invariant import probe_families
+from nnpcalc.analysis.report import REFERENCE_VACANCY
 from nnpcalc.cli import main
+from nnpcalc.pretrained import data_file
 from nnpcalc.sampling import crystal, rattled, vacancy
 from nnpcalc.teachers.dataset import label_with_teacher
 
@@ -62,9 +64,22 @@ def test_report_cli_quick(workdir):
                                      "C12_GPa": 57.0, "C44_GPa": 75.0,
                                      "gamma_optical_THz": 15.1}))
     out = workdir / "report"
+    # the shipped PBE-relaxed 63-atom vacancy and its perfect crystal among the test data: the
+    # report gives the vacancy at that geometry, with the labels' value
+    pbe_vacancy = workdir / "pbe_vacancy.extxyz"
+    ase.io.write(pbe_vacancy, [a for a in ase.io.read(data_file("si_pbe.extxyz"), ":")
+                               if a.info["config_type"] in REFERENCE_VACANCY])
     assert main(["report", str(workdir / "run" / "model.pt"), "--dft", str(baselines),
-                 "--data", str(workdir / "probes.extxyz"), "--out", str(out), "--quick"]) == 0
+                 "--data", str(workdir / "probes.extxyz"), str(pbe_vacancy), "--out", str(out),
+                 "--quick"]) == 0
     summary = json.loads((out / "report.json").read_text())
     names = [row[0] for row in summary["properties"]["table"]]
     assert names[:3] == ["a0", "B", "C11"]
+    at_geometry = summary["properties"]["vacancy_at_dft_geometry"]
+    # the labels' E(63) - 63/64 E(64) is the baseline's GPAW relaxation result (another run)
+    shipped = json.loads(data_file("si_pbe_baselines.json").read_text())
+    assert at_geometry["reference_eV"] == pytest.approx(shipped["vacancy64_formation_eV"],
+                                                        abs=1e-3)
+    assert any(name.startswith("vacancy formation at the DFT geometry (63 atoms")
+               for name in names)
     assert (out / "report.html").read_text().count("data:image/png;base64") >= 2

@@ -10,18 +10,23 @@ import pytest
 from ase import Atoms
 from ase.build import bulk
 from ase.calculators.emt import EMT
+from ase.calculators.singlepoint import SinglePointCalculator
 from lammps_reference import lammps_sw_minimized_energy, requires_lammps
 
 from nnpcalc.analysis.defects import (
+    SPURIOUS_RELAXATION_EV,
     _starts,
     antisite_cell,
     defect_cell,
+    formation_at_reference_geometry,
     formation_energy,
     plot_convergence,
     point_defect,
+    relaxation_warning,
     size_convergence,
 )
 from nnpcalc.analysis.relax import relax
+from nnpcalc.sampling import diamond_supercell
 from nnpcalc.teachers import SWCalculator
 
 A0 = 5.431
@@ -141,3 +146,30 @@ def test_ensemble_spread_reaches_the_shells():
     defect, site = perfect[1:], perfect.positions[0]
     res = point_defect(Ensemble(), perfect, defect, site, kind="vacancy")
     assert res["shells"]["shell_std_eV"][0] == pytest.approx(0.01 * 2)  # √4 atoms × 0.01
+
+
+def test_vacancy_at_its_own_minimum_releases_nothing_and_a_far_geometry_warns(vacancy):
+    """At the model's own relaxed geometry (labelled by the same SW), the at-geometry formation
+    energy is the relaxed one and agrees with the labels; at a geometry far from the minimum
+    (neighbours pushed 0.4 Å into the vacancy) the release exceeds what force errors explain."""
+    sw = SWCalculator()
+
+    def labelled(atoms):
+        atoms = atoms.copy()
+        atoms.calc = SinglePointCalculator(atoms, energy=sw.get_potential_energy(atoms))
+        return atoms
+
+    perfect = labelled(diamond_supercell("Si", A0, 2))
+    own = formation_at_reference_geometry(sw, labelled(vacancy["relaxed_atoms"]), perfect)
+    assert own["n_atoms"] == 63
+    assert own["model_eV"] == pytest.approx(vacancy["formation_energy_eV"], abs=1e-6)
+    assert own["diff_eV"] == pytest.approx(0.0, abs=1e-9)
+    assert relaxation_warning(vacancy["formation_energy_eV"], own["model_eV"], "vacancy") is None
+    cell, site = defect_cell("vacancy", A0, 2)
+    pushed = _starts(cell, "vacancy", site, 0)[-1]
+    far = formation_at_reference_geometry(sw, labelled(pushed), perfect)
+    assert far["model_eV"] - vacancy["formation_energy_eV"] > SPURIOUS_RELAXATION_EV
+    warning = relaxation_warning(vacancy["formation_energy_eV"], far["model_eV"], "vacancy")
+    assert "vacancy" in warning and "below its own energy at the DFT geometry" in warning
+    with pytest.raises(ValueError, match="elemental"):
+        formation_at_reference_geometry(sw, bulk("NaCl", "rocksalt", 5.6), perfect)

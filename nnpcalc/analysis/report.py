@@ -25,8 +25,30 @@ def _row(name: str, model: float | None, dft: float | None, unit: str) -> list:
             diff if diff is not None else "–", rel, unit]
 
 
-def property_table(calc, dft: dict, out_dir: Path, doc: Document, quick: bool) -> dict:
-    """EOS, elastic, phonons, defects of the model, each beside its DFT baseline."""
+# config_types of the labelled DFT-relaxed 63-atom vacancy and its perfect 64-atom crystal in
+# nnpcalc's data files (scripts/make_si_dataset.py, tier 6)
+REFERENCE_VACANCY = ("vacancy_relaxed_pbe", "crystal_diamond_64")
+
+
+def reference_vacancy(calc, labelled: Sequence[Atoms]) -> dict | None:
+    """The vacancy formation energy at the DFT geometry (model and DFT), from the labelled
+    cells of REFERENCE_VACANCY (the lowest-energy defect cell), or None without them."""
+    from nnpcalc.analysis.defects import formation_at_reference_geometry
+
+    defects = [a for a in labelled if a.info.get("config_type") == REFERENCE_VACANCY[0]]
+    perfect = [a for a in labelled if a.info.get("config_type") == REFERENCE_VACANCY[1]]
+    if not defects or not perfect:
+        return None
+    defect = min(defects, key=lambda a: a.get_potential_energy())
+    return formation_at_reference_geometry(calc, defect, perfect[0])
+
+
+def property_table(calc, dft: dict, out_dir: Path, doc: Document, quick: bool,
+                   labelled: Sequence[Atoms] = ()) -> dict:
+    """EOS, elastic, phonons, defects of the model, each beside its DFT baseline; with
+    `labelled` structures holding the DFT-relaxed vacancy, that vacancy at the DFT geometry
+    too, and a warning when the model's own relaxation goes far below it."""
+    from nnpcalc.analysis.defects import relaxation_warning
     from nnpcalc.analysis.elastic import elastic_constants
     from nnpcalc.analysis.eos import equation_of_state
     from nnpcalc.analysis.phonons import compare, phonons, plot_bands
@@ -77,6 +99,16 @@ def property_table(calc, dft: dict, out_dir: Path, doc: Document, quick: bool) -
     rows.append(_row(f"vacancy formation ({vacancy.get('n_atoms', '?')} atoms)",
                      vacancy["formation_energy_eV"],
                      dft.get("vacancy64_formation_eV") if same_as_dft64 else None, "eV"))
+    at_geometry = reference_vacancy(calc, labelled)
+    warnings = []
+    if at_geometry is not None:
+        res["vacancy_at_dft_geometry"] = at_geometry
+        rows.append(_row(f"vacancy formation at the DFT geometry ({at_geometry['n_atoms']} atoms, "
+                         "not relaxed by the model)", at_geometry["model_eV"],
+                         at_geometry.get("reference_eV"), "eV"))
+        if at_geometry["n_atoms"] == vacancy.get("n_atoms"):
+            warnings.append(relaxation_warning(vacancy["formation_energy_eV"],
+                                               at_geometry["model_eV"], "vacancy"))
     if dft.get("vacancy_formation_eV") is not None:
         from nnpcalc.analysis.defects import primitive_cell_vacancy
         from nnpcalc.structures import StructureError
@@ -93,6 +125,9 @@ def property_table(calc, dft: dict, out_dir: Path, doc: Document, quick: bool) -
                          dft.get(f"{kind}_formation_eV"), "eV"))
     doc.heading("Properties: model vs DFT")
     doc.table(["quantity", "model", "DFT", "difference", "rel.", "unit"], rows)
+    res["warnings"] = [w for w in warnings if w]
+    for warning in res["warnings"]:
+        doc.paragraph(f"**Warning:** {warning}.")
     doc.image("phonon_bands.png", "phonon bands, model (solid) over DFT (dashed)")
     if "shells" in vacancy:
         from nnpcalc.analysis.decomposition import plot_shell_profile
@@ -155,7 +190,8 @@ def write_report(calc, out_dir: str | Path, dft: dict | None = None,
             for k, v in errors["energy_rmse_meV_per_atom_by_type"].items()])
         doc.image("parity.png", f"parity plots on {len(test)} test structures")
     if dft is not None:
-        summary["properties"] = property_table(calc, dft, out_dir, doc, quick)
+        summary["properties"] = property_table(calc, dft, out_dir, doc, quick,
+                                               labelled=(*training, *test))
     if training:
         doc.heading("Invariant-point audit of the atomic-energy mapping")
         result = audit(calc, training, probes=probes, validation=test,

@@ -123,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
     for row in summary.get("properties", {}).get("table", []):
         print("  " + " | ".join(str(round(v, 3)) if isinstance(v, float) else str(v)
                                 for v in row))
+    for warning in summary.get("properties", {}).get("warnings", []):
+        print(f"  warning: {warning}")
     if "audit" in summary:
         print(f"  audit verdict: {summary['audit']['verdict']} — "
               f"{summary['audit']['explanation']}")
