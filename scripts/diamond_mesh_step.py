@@ -1,6 +1,8 @@
 """The k-mesh step between the diamond-like supercells and the 2-atom cells, per perfect cell.
 
-    OMP_NUM_THREADS=1 nohup .venv/bin/python scripts/diamond_mesh_step.py > runs/step.log &
+    OMP_NUM_THREADS=1 nohup .venv/bin/python scripts/diamond_mesh_step.py measure > runs/step.log &
+    .venv/bin/python scripts/diamond_mesh_step.py apply   # move the labels in si_pbe.extxyz
+    .venv/bin/python scripts/diamond_mesh_step.py table   # the table of data/README.md
 
 The 2-atom diamond labels are converged (data/README.md); an 8-atom cell on the shipped
 shifted density-3 mesh folds it differently and sits ~1.3 meV/atom above the converged value.
@@ -10,10 +12,18 @@ the converged mesh by E(perfect, density 8 Γ) − E(perfect, shipped) of its ow
 This script computes that step for one perfect cell per distinct lattice of the diamond-like
 supercell families, cheapest (most symmetric) first, and writes data/diamond_mesh_step.json
 after each cell. Labels go through nnpcalc.labeling.label (hashed): rerun after a kill.
+
+`apply` moves every label of a diamond-lattice supercell on the shipped mesh (the families
+above, the vacancy cells and the 64-atom cell) by its cell's step: the measured one, else a
+parabola in volume per lattice site fitted to the measured cells (the step is a property of the
+lattice: the cells measured lie within FIT_TOLERANCE_MEV of that curve, checked here). Each
+moved label records the shift in `dft_kmesh_step_eV_per_atom`, so applying twice moves nothing;
+the representatives' rows of data/kmesh_families.json move with their labels.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -30,6 +40,12 @@ from nnpcalc.labeling import label
 ROOT = Path(__file__).resolve().parents[1]
 OUT_JSON = ROOT / "data" / "diamond_mesh_step.json"
 SCRATCH = ROOT / "runs" / "diamond_mesh_step"
+SHIFTED_FAMILIES = ("crystal_diamond_rattled", "crystal_diamond_sheared_rattled",
+                    "crystal_diamond_strained_rattled", "hot_crystal", "vacancy_rattled",
+                    "vacancy_relaxed_pbe", "crystal_diamond_64")
+FIT_TOLERANCE_MEV = 0.05
+A_PBE = 5.4755  # Å, to count the cubic repeats of a cell
+STEP_KEY = "dft_kmesh_step_eV_per_atom"
 FAMILIES = ("crystal_diamond_rattled", "crystal_diamond_sheared_rattled",
             "crystal_diamond_strained_rattled", "hot_crystal")
 SHIPPED = yaml.safe_load((ROOT / "data" / "gpaw_settings.yaml").read_text())
@@ -69,15 +85,18 @@ def n_symmetry_ops(atoms: Atoms) -> int:
     return len(spglib.get_symmetry(cell, symprec=1e-4)["rotations"])
 
 
-def main() -> None:
+def cell_key(atoms: Atoms) -> tuple:
+    return (len(atoms), *np.round(atoms.cell.array.ravel(), 4))
+
+
+def measure(wanted: list[int] | None) -> None:
     data = ase.io.read(ROOT / "data" / "si_pbe.extxyz", ":")
     cells: dict[tuple, dict] = {}
     for index, atoms in enumerate(data):
         if atoms.info.get("config_type") not in FAMILIES:
             continue
-        key = (len(atoms), *np.round(atoms.cell.array.ravel(), 4))
-        entry = cells.setdefault(key, {"members": [], "atoms": perfect_cell(atoms),
-                                       "family": atoms.info["config_type"]})
+        entry = cells.setdefault(cell_key(atoms), {"members": [], "atoms": perfect_cell(atoms),
+                                                   "family": atoms.info["config_type"]})
         entry["members"].append(index)
     # the 8-atom cells first (a 32-atom cell on density 8 takes > 15 min and 4 GB), one of every
     # family before the second of any, the most symmetric (cheapest) first
@@ -90,7 +109,8 @@ def main() -> None:
     result = json.loads(OUT_JSON.read_text()) if OUT_JSON.exists() else {"cells": []}
     done = {tuple(c["members"]) for c in result["cells"]}
     for entry in order:
-        if tuple(entry["members"]) in done:
+        if tuple(entry["members"]) in done or (
+                wanted and not set(wanted) & set(entry["members"])):
             continue
         energies = {}
         for name, settings in (("shipped", SHIPPED), ("converged", CONVERGED)):
@@ -109,6 +129,104 @@ def main() -> None:
         tmp.write_text(json.dumps(result, indent=1))
         tmp.replace(OUT_JSON)
         print(result["cells"][-1], flush=True)
+
+
+def site_volume(atoms: Atoms) -> float:
+    """Volume per diamond lattice site: the vacancy cells have one site more than atoms."""
+    repeats = np.round(atoms.cell.lengths() / A_PBE).astype(int)
+    return atoms.get_volume() / (8 * int(np.prod(repeats)))
+
+
+def step_curve(result: dict, data: list[Atoms]) -> np.ndarray:
+    """Step (meV/atom) as a parabola in V/site − 20 Å³ through the measured cells (np.polyval
+    order); each of them must lie within FIT_TOLERANCE_MEV of it, or the lattice alone does not
+    set the step. (It is smallest near 19.5 Å³ and grows both ways: a straight line misses the
+    measured cells by up to 0.1 meV/atom.)"""
+    volumes = np.array([site_volume(data[c["members"][0]]) for c in result["cells"]])
+    steps = np.array([c["step_meV_per_atom"] for c in result["cells"]])
+    curve = np.polyfit(volumes - 20.0, steps, 2)
+    worst = np.abs(np.polyval(curve, volumes - 20.0) - steps).max()
+    if worst > FIT_TOLERANCE_MEV:
+        raise ValueError(f"{OUT_JSON.name}: a measured cell is {worst:.3f} meV/atom off the "
+                         f"parabola in volume (tolerance {FIT_TOLERANCE_MEV})")
+    return curve
+
+
+def apply() -> None:
+    """Move the supercell labels by their cells' steps, in place and atomically."""
+    path = ROOT / "data" / "si_pbe.extxyz"
+    data = ase.io.read(path, ":")
+    result = json.loads(OUT_JSON.read_text())
+    measured = {cell_key(data[c["members"][0]]): c["step_meV_per_atom"] for c in result["cells"]}
+    curve = step_curve(result, data)
+    shifts: dict[int, float] = {}
+    for index, atoms in enumerate(data):
+        if (atoms.info["config_type"] not in SHIFTED_FAMILIES or STEP_KEY in atoms.info
+                or atoms.info["dft_kpoints"] != "density 3.0 /Angstrom^-1, even Monkhorst-Pack"):
+            continue
+        step = measured.get(cell_key(atoms), np.polyval(curve, site_volume(atoms) - 20.0))
+        shift = float(step) / 1000
+        results = atoms.calc.results
+        for name in ("energy", "free_energy"):
+            if name in results:
+                results[name] = results[name] + shift * len(atoms)
+        atoms.info[STEP_KEY] = shift
+        atoms.info["dft_kmesh_step_source"] = (
+            "measured on its perfect cell" if cell_key(atoms) in measured
+            else "parabola in volume per site through the measured cells")
+        shifts[index] = shift
+    tmp = path.with_suffix(".extxyz.tmp")
+    ase.io.write(tmp, data, format="extxyz")
+    tmp.replace(path)
+    # the moved representatives' rows of the k-mesh table (the same arithmetic as
+    # `kmesh_families.py check`, which needs GPAW to rerun)
+    kmesh_path = ROOT / "data" / "kmesh_families.json"
+    table = json.loads(kmesh_path.read_text())
+    for entry in table["families"].values():
+        shift = shifts.get(entry["representative_index"])
+        if shift is None:
+            continue
+        entry["E_label_eV_per_atom"] += shift
+        entry["E_stored_eV_per_atom"] += shift
+        entry["dE_stored_meV_per_atom"] = 1000 * (
+            entry["E_stored_eV_per_atom"]
+            - entry["E_density_eV_per_atom"][str(entry["checked_density"])])
+        entry["mesh_step_applied_meV_per_atom"] = 1000 * shift
+    tmp = kmesh_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(table, indent=1) + "\n")
+    tmp.replace(kmesh_path)
+    print(f"parabola {np.round(curve, 4)} in V/site - 20 Å³; moved {len(shifts)} "
+          f"labels by {1000 * min(shifts.values(), default=0):+.3f} ... "
+          f"{1000 * max(shifts.values(), default=0):+.3f} meV/atom")
+
+
+def table() -> None:
+    """The markdown table of data/README.md: the measured cells by volume, and the parabola."""
+    data = ase.io.read(ROOT / "data" / "si_pbe.extxyz", ":")
+    result = json.loads(OUT_JSON.read_text())
+    curve = step_curve(result, data)
+    print("| family | members | V/atom (Å³) | symmetry operations | step (meV/atom) | "
+          "parabola − step |")
+    print("|---|---|---|---|---|---|")
+    for cell in sorted(result["cells"], key=lambda c: c["volume_per_atom"]):
+        fitted = np.polyval(curve, site_volume(data[cell["members"][0]]) - 20.0)
+        print(f"| {cell['family']} | {', '.join(map(str, cell['members']))} | "
+              f"{cell['volume_per_atom']:.2f} | {cell['symmetry_ops']} | "
+              f"{cell['step_meV_per_atom']:.3f} | {fitted - cell['step_meV_per_atom']:+.3f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stage", choices=["measure", "apply", "table"])
+    parser.add_argument("--members", type=int, nargs="*",
+                        help="measure: only the cells of these structure indices (default: all)")
+    args = parser.parse_args()
+    if args.stage == "measure":
+        measure(args.members)
+    elif args.stage == "table":
+        table()
+    else:
+        apply()
 
 
 if __name__ == "__main__":

@@ -13,15 +13,23 @@ import pytest
 DATA = Path(__file__).resolve().parents[1] / "data"
 TOLERANCE_MEV = 2.0  # the data set's k-point target, meV/atom
 TABLE = json.loads((DATA / "kmesh_families.json").read_text())
+MESH_STEP = json.loads((DATA / "diamond_mesh_step.json").read_text())["cells"]
+STEP_KEY = "dft_kmesh_step_eV_per_atom"
+# diamond-lattice supercells whose shipped shifted density-3 mesh folds differently from the
+# 2-atom cells' (scripts/diamond_mesh_step.py)
+SHIFTED_FAMILIES = {"crystal_diamond_rattled", "crystal_diamond_sheared_rattled",
+                    "crystal_diamond_strained_rattled", "hot_crystal", "vacancy_rattled",
+                    "vacancy_relaxed_pbe", "crystal_diamond_64"}
 FAMILIES = TABLE["families"]
 # Measured off by more than the target and not relabelled (one core, one session; numbers and
 # reasons in data/README.md). Strict xfail: a fix turns the test red until the entry goes.
 KNOWN_OFF = {
     "crystal_hcp_rattled": "-2.9 meV/atom vs density 5, itself not converged for hcp",
+    "crystal_bcc_rattled": "-8.1 meV/atom vs density 5: relabelling under way",
+    "crystal_sh_rattled": "-17.1 meV/atom vs density 8: relabelling under way",
 }
 # Families whose representative was not checked yet (GPAW time ran out).
-NOT_CHECKED = {"crystal_bcc_rattled", "crystal_fcc_rattled", "crystal_sh_rattled",
-               "vacancy_rattled"}
+NOT_CHECKED = {"vacancy_rattled"}
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +109,43 @@ def test_baseline_invariant_curves_are_the_shipped_labels(dataset):
                                    curve["volume_A3_per_atom"], atol=1e-9)
         np.testing.assert_allclose([a.get_potential_energy() / len(a) for a in cells],
                                    curve["energy_eV_per_atom"], atol=1e-9, err_msg=phase)
+
+
+def test_diamond_supercells_are_moved_by_their_cells_kmesh_step(dataset):
+    """Every diamond-lattice supercell label on the shipped shifted mesh carries the step of its
+    perfect cell (measured for the cells in diamond_mesh_step.json), and nothing else moved."""
+    for atoms in dataset:
+        on_shipped_mesh = atoms.info["dft_kpoints"].endswith("even Monkhorst-Pack")
+        expected = atoms.info["config_type"] in SHIFTED_FAMILIES and on_shipped_mesh
+        assert (STEP_KEY in atoms.info) == expected, atoms.info["config_type"]
+    for cell in MESH_STEP:
+        for index in cell["members"]:
+            assert 1000 * dataset[index].info[STEP_KEY] == pytest.approx(
+                cell["step_meV_per_atom"], abs=1e-9)
+    steps = np.array([1000 * a.info[STEP_KEY] for a in dataset if STEP_KEY in a.info])
+    # the 8-atom cells' step measured from 17.9 to 23.0 Å³/atom: −1.32 … −1.54 meV/atom
+    assert len(steps) == 97 and steps.min() > -1.6 and steps.max() < -1.3
+
+
+def test_moved_labels_agree_with_a_converged_mesh_on_the_rattled_cell_itself():
+    """The step was measured on *perfect* cells; GPAW on the rattled representative itself
+    (Γ-centred density 8) checks that it carries over to a rattled label: measured +0.96
+    meV/atom before the move, −0.39 after. The rattle changes the cell's own k-point error by
+    a few tenths of a meV/atom, which no perfect-cell step can carry, hence 0.5."""
+    entry = FAMILIES["crystal_diamond_rattled"]
+    assert entry["checked_density"] == 8.0 and entry["mesh_step_applied_meV_per_atom"] < -1.3
+    assert abs(entry["dE_original_meV_per_atom"]) > 0.9  # it was off before the move
+    assert abs(entry["dE_stored_meV_per_atom"]) <= 0.5
+    assert abs(entry["dE_stored_meV_per_atom"]) < abs(entry["dE_original_meV_per_atom"])
+
+
+def test_vacancy_formation_from_the_labels_is_unchanged_by_the_move(dataset):
+    """The 63- and 64-atom cells share a lattice, so the move cancels in E(63) − 63/64 E(64):
+    still the GPAW relaxation's result in the baselines."""
+    cells = {a.info["config_type"]: a for a in dataset
+             if a.info["config_type"] in ("vacancy_relaxed_pbe", "crystal_diamond_64")}
+    vacancy, perfect = cells["vacancy_relaxed_pbe"], cells["crystal_diamond_64"]
+    formation = (vacancy.get_potential_energy()
+                 - len(vacancy) / len(perfect) * perfect.get_potential_energy())
+    baselines = json.loads((DATA / "si_pbe_baselines.json").read_text())
+    assert formation == pytest.approx(baselines["vacancy64_formation_eV"], abs=2e-3)
