@@ -56,7 +56,7 @@ def done_hashes(out_path: Path) -> set[str]:
     return set(re.findall(r"\blabel_hash=([0-9a-f]+)\b", out_path.read_text()))
 
 
-def _append(atoms: Atoms, out_path: Path) -> None:
+def append_label(atoms: Atoms, out_path: Path) -> None:
     with open(out_path, "a") as handle:
         ase.io.write(handle, atoms, format="extxyz")
         handle.flush()
@@ -202,7 +202,7 @@ def label(structures: Sequence[Atoms], calculator, settings: dict | None, out_pa
                                          "error": f"{type(res).__name__}: {res}"[-800:],
                                          "config_type": atoms.info.get("config_type")}) + "\n")
             return
-        _append(_labelled(atoms, res, key, settings), out_path)
+        append_label(_labelled(atoms, res, key, settings), out_path)
         counts["labelled"] += 1
         if progress and scheduler is None:
             print(f"[{time.strftime('%H:%M:%S')}] {index + 1}/{len(structures)} "

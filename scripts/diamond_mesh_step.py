@@ -140,8 +140,8 @@ def site_volume(atoms: Atoms) -> float:
 def step_curve(result: dict, data: list[Atoms]) -> np.ndarray:
     """Step (meV/atom) as a parabola in V/site − 20 Å³ through the measured cells (np.polyval
     order); each of them must lie within FIT_TOLERANCE_MEV of it, or the lattice alone does not
-    set the step. (It is smallest near 19.5 Å³ and grows both ways: a straight line misses the
-    measured cells by up to 0.1 meV/atom.)"""
+    set the step. (Its magnitude is smallest near 19.3 Å³ and grows both ways: a straight line
+    misses the measured cells by up to 0.1 meV/atom.)"""
     volumes = np.array([site_volume(data[c["members"][0]]) for c in result["cells"]])
     steps = np.array([c["step_meV_per_atom"] for c in result["cells"]])
     curve = np.polyfit(volumes - 20.0, steps, 2)
@@ -164,7 +164,9 @@ def apply() -> None:
         if (atoms.info["config_type"] not in SHIFTED_FAMILIES or STEP_KEY in atoms.info
                 or atoms.info["dft_kpoints"] != "density 3.0 /Angstrom^-1, even Monkhorst-Pack"):
             continue
-        step = measured.get(cell_key(atoms), np.polyval(curve, site_volume(atoms) - 20.0))
+        key = cell_key(atoms)
+        fitted = key not in measured
+        step = np.polyval(curve, site_volume(atoms) - 20.0) if fitted else measured[key]
         shift = float(step) / 1000
         results = atoms.calc.results
         for name in ("energy", "free_energy"):
@@ -172,19 +174,17 @@ def apply() -> None:
                 results[name] = results[name] + shift * len(atoms)
         atoms.info[STEP_KEY] = shift
         atoms.info["dft_kmesh_step_source"] = (
-            "measured on its perfect cell" if cell_key(atoms) in measured
-            else "parabola in volume per site through the measured cells")
+            "parabola in volume per site through the measured cells" if fitted
+            else "measured on its perfect cell")
         shifts[index] = shift
-    tmp = path.with_suffix(".extxyz.tmp")
-    ase.io.write(tmp, data, format="extxyz")
-    tmp.replace(path)
     # the moved representatives' rows of the k-mesh table (the same arithmetic as
-    # `kmesh_families.py check`, which needs GPAW to rerun)
+    # `kmesh_families.py check`, which needs GPAW to rerun); a row already moved is marked, so
+    # a run killed between the two replacements below moves the labels, not the rows, again
     kmesh_path = ROOT / "data" / "kmesh_families.json"
     table = json.loads(kmesh_path.read_text())
     for entry in table["families"].values():
         shift = shifts.get(entry["representative_index"])
-        if shift is None:
+        if shift is None or "mesh_step_applied_meV_per_atom" in entry:
             continue
         entry["E_label_eV_per_atom"] += shift
         entry["E_stored_eV_per_atom"] += shift
@@ -192,9 +192,12 @@ def apply() -> None:
             entry["E_stored_eV_per_atom"]
             - entry["E_density_eV_per_atom"][str(entry["checked_density"])])
         entry["mesh_step_applied_meV_per_atom"] = 1000 * shift
-    tmp = kmesh_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(table, indent=1) + "\n")
-    tmp.replace(kmesh_path)
+    tmp_table = kmesh_path.with_suffix(".json.tmp")
+    tmp_table.write_text(json.dumps(table, indent=1) + "\n")
+    tmp_data = path.with_suffix(".extxyz.tmp")
+    ase.io.write(tmp_data, data, format="extxyz")
+    tmp_table.replace(kmesh_path)
+    tmp_data.replace(path)
     print(f"parabola {np.round(curve, 4)} in V/site - 20 Å³; moved {len(shifts)} "
           f"labels by {1000 * min(shifts.values(), default=0):+.3f} ... "
           f"{1000 * max(shifts.values(), default=0):+.3f} meV/atom")

@@ -149,21 +149,27 @@ def test_ensemble_spread_reaches_the_shells():
 
 
 def test_vacancy_at_its_own_minimum_releases_nothing_and_a_far_geometry_warns(vacancy):
-    """At the model's own relaxed geometry (labelled by the same SW), the at-geometry formation
-    energy is the relaxed one and agrees with the labels; at a geometry far from the minimum
-    (neighbours pushed 0.4 Å into the vacancy) the release exceeds what force errors explain."""
+    """At the model's own relaxed geometry, the at-geometry formation energy is the relaxed
+    one; labels 1 meV/atom above SW on the defect cell only make the reference 63 meV higher;
+    at a geometry far from the minimum (neighbours pushed 0.4 Å into the vacancy) the release
+    exceeds what force errors explain."""
     sw = SWCalculator()
 
-    def labelled(atoms):
+    def labelled(atoms, offset_per_atom=0.0):
         atoms = atoms.copy()
-        atoms.calc = SinglePointCalculator(atoms, energy=sw.get_potential_energy(atoms))
+        energy = sw.get_potential_energy(atoms) + offset_per_atom * len(atoms)
+        atoms.calc = SinglePointCalculator(atoms, energy=energy)
         return atoms
 
     perfect = labelled(diamond_supercell("Si", A0, 2))
-    own = formation_at_reference_geometry(sw, labelled(vacancy["relaxed_atoms"]), perfect)
+    own = formation_at_reference_geometry(sw, labelled(vacancy["relaxed_atoms"], 1e-3), perfect)
     assert own["n_atoms"] == 63
     assert own["model_eV"] == pytest.approx(vacancy["formation_energy_eV"], abs=1e-6)
-    assert own["diff_eV"] == pytest.approx(0.0, abs=1e-9)
+    assert own["reference_eV"] == pytest.approx(own["model_eV"] + 0.063, abs=1e-9)
+    assert own["diff_eV"] == pytest.approx(-0.063, abs=1e-9)
+    unlabelled = formation_at_reference_geometry(sw, vacancy["relaxed_atoms"].copy(), perfect)
+    assert "reference_eV" not in unlabelled and "diff_eV" not in unlabelled
+    assert unlabelled["model_eV"] == pytest.approx(own["model_eV"], abs=1e-9)
     assert relaxation_warning(vacancy["formation_energy_eV"], own["model_eV"], "vacancy") is None
     cell, site = defect_cell("vacancy", A0, 2)
     pushed = _starts(cell, "vacancy", site, 0)[-1]
@@ -173,3 +179,5 @@ def test_vacancy_at_its_own_minimum_releases_nothing_and_a_far_geometry_warns(va
     assert "vacancy" in warning and "below its own energy at the DFT geometry" in warning
     with pytest.raises(ValueError, match="elemental"):
         formation_at_reference_geometry(sw, bulk("NaCl", "rocksalt", 5.6), perfect)
+    with pytest.raises(ValueError, match="share one cell"):  # a 63-atom cell of another lattice
+        formation_at_reference_geometry(sw, diamond_supercell("Si", 1.01 * A0, 2)[1:], perfect)
