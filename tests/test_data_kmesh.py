@@ -21,14 +21,6 @@ SHIFTED_FAMILIES = {"crystal_diamond_rattled", "crystal_diamond_sheared_rattled"
                     "crystal_diamond_strained_rattled", "hot_crystal", "vacancy_rattled",
                     "vacancy_relaxed_pbe", "crystal_diamond_64"}
 FAMILIES = TABLE["families"]
-# Measured off by more than the target and not relabelled (one core, one session; numbers and
-# reasons in data/README.md). Strict xfail: a fix turns the test red until the entry goes.
-KNOWN_OFF = {
-    "crystal_fcc_rattled": "+2.2 meV/atom vs density 8, found last in session 11; density 5 "
-                           "is within 0.8 of 8: relabel there (3 cells, ~25 min of GPAW)",
-}
-# Families whose representative was not checked yet (GPAW time ran out): none since session 11.
-NOT_CHECKED: set[str] = set()
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +30,7 @@ def dataset():
 
 def test_every_family_in_the_data_has_a_kmesh_entry(dataset):
     present = {a.info["config_type"] for a in dataset}
-    assert present - set(FAMILIES) == NOT_CHECKED  # shrink NOT_CHECKED as families are done
+    assert present <= set(FAMILIES), present - set(FAMILIES)
     assert TABLE["converged"] == {"kpoint_density": 8.0, "kpoint_gamma": True,
                                   "kpoint_density_1_2_atom_metal_cells": 12.0,
                                   "pw_cutoff_eV": 350, "smearing": "Fermi-Dirac 0.05 eV"}
@@ -58,9 +50,7 @@ def test_table_describes_the_labels_as_shipped(dataset):
             entry["dE_stored_meV_per_atom"], abs=1e-9)
 
 
-@pytest.mark.parametrize("family", [
-    pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=KNOWN_OFF[f]))
-    if f in KNOWN_OFF else f for f in sorted(FAMILIES)])
+@pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_family_within_2_meV_of_its_converged_mesh(family):
     entry = FAMILIES[family]
     assert abs(entry["dE_stored_meV_per_atom"]) <= TOLERANCE_MEV, (
