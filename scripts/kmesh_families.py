@@ -65,6 +65,9 @@ LADDERS = {
     # the rattled metallic supercells: on the 1-atom cells of these phases density 5 is still
     # 3-6 meV/atom from 12 and density 8 within 1.9, so they are checked against 8
     **{f"crystal_{p}_rattled": (5.0, 8.0) for p in ("bcc", "fcc", "hcp", "sh")},
+    # the metallic 16-atom cells: +1.8 (liquid) and +1.3 (amorphous) meV/atom against
+    # density 5, close enough to the 2 meV/atom target that 5's own error matters
+    "liquid": (5.0, 8.0), "amorphous": (5.0, 8.0),
 }
 LABEL_KEYS = ("label_hash", "wall_time_s", "magmom", "energy", "free_energy", "stress")
 
