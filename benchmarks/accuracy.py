@@ -277,6 +277,11 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
         "model": {"scalars": 64, "readout_hidden": [64, 64]}}),
     # (session 12: forces MAE 0.064 -> 0.060 but periodic test energies 10.9 -> 19.8 meV/atom,
     # every family offset grown: the capacity went to the forces; rejected as a first stage)
+    # does the second stage (energy 10x) turn the wider model's better forces into better
+    # energies? The shipped second stage, started from the wide first stage instead
+    "dft270_e3nn_l4_wide_stage2": ("dft270", "dft270_e3nn_l4_stage2", {
+        "init_from": "{out}/dft270_e3nn_l4_1layer_wide/model.pt",
+        "model": {"scalars": 64, "readout_hidden": [64, 64]}}),
     # every model sits high on the perfect diamond cells (shipped BP +6..+9, e3nn l4 +1..+8
     # meV/atom, growing with volume) and within 1 on the relaxed 63-atom vacancy: at the PBE
     # geometry that alone takes 63 x (0.5 - 5.9) meV = -0.34 eV off BP's vacancy formation
