@@ -278,7 +278,10 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     # (session 12: forces MAE 0.064 -> 0.060 but periodic test energies 10.9 -> 19.8 meV/atom,
     # every family offset grown: the capacity went to the forces; rejected as a first stage)
     # does the second stage (energy 10x) turn the wider model's better forces into better
-    # energies? The shipped second stage, started from the wide first stage instead
+    # energies? The shipped second stage, started from the wide first stage instead. (Its
+    # frozen data copy was taken when it first ran: the session-12 labels, sha256 adafea98...,
+    # not the dft270 labels its first stage saw; a row copies the shipped file, not its
+    # init_from row's data)
     "dft270_e3nn_l4_wide_stage2": ("dft270", "dft270_e3nn_l4_stage2", {
         "init_from": "{out}/dft270_e3nn_l4_1layer_wide/model.pt",
         "model": {"scalars": 64, "readout_hidden": [64, 64]}}),
