@@ -138,18 +138,30 @@ def surface(miller: str, symbol: str = "Si", a0: float = 5.43, layers: int = 4,
     return _tag(atoms, f"surface_{miller}")
 
 
+def thermalize(atoms: Atoms, temperature_K: float, rng: np.random.Generator) -> None:
+    """Maxwell-Boltzmann momenta at `temperature_K`: ASE 3.29 renamed the function (the old name
+    warns) and our floor is older, so take whichever the installed ASE has."""
+    try:
+        from ase.md.velocitydistribution import thermalize_momenta
+    except ImportError:  # ASE < 3.29
+        from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+
+        MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=rng)
+    else:
+        thermalize_momenta(atoms, temperature_K, rng=rng)
+
+
 def md_snapshots(atoms: Atoms, calc, temperature_K: float, n_snapshots: int, interval: int = 20,
                  seed: int = 0, timestep_fs: float = 2.0, equilibrate: int = 100,
                  config_type: str = "md") -> list[Atoms]:
     """Langevin MD with any ASE calculator; snapshots every `interval` steps after equilibration."""
     from ase import units
     from ase.md.langevin import Langevin
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
 
     work = atoms.copy()
     work.calc = calc
     rng = np.random.default_rng(seed)
-    MaxwellBoltzmannDistribution(work, temperature_K=temperature_K, rng=rng)
+    thermalize(work, temperature_K, rng)
     dyn = Langevin(work, timestep_fs * units.fs, temperature_K=temperature_K, friction=0.02,
                    rng=rng, fixcm=False)
     dyn.run(equilibrate)

@@ -7,17 +7,17 @@ import pytest
 from ase import units
 from ase.build import bulk
 from ase.filters import FrechetCellFilter
-from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
 from ase.md.verlet import VelocityVerlet
 from ase.optimize import BFGS
 
 from nnpcalc.calculator import NNPCalculator
+from nnpcalc.sampling import thermalize
 
 
 def test_velocity_verlet_conserves_energy(si_model):
     atoms = bulk("Si", "diamond", 5.43, cubic=True).repeat(2)
     atoms.calc = NNPCalculator(si_model, dtype="float64")
-    MaxwellBoltzmannDistribution(atoms, temperature_K=300, rng=np.random.default_rng(0))
+    thermalize(atoms, 300, np.random.default_rng(0))
     dyn = VelocityVerlet(atoms, 0.5 * units.fs)
     energies = []
     for _ in range(40):
