@@ -332,7 +332,8 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     # wide readout fits the 14 training clusters and misplaces the held-out ones.)
     # The shipped second stage ends its cosine schedule at training E/N MAE 4.5 meV/atom, its
     # mini-batch validation error jumping 12-20 between epochs: finish it with full-batch
-    # L-BFGS on the same loss, as v7 was finished (float64, stopping on the validation loss)
+    # L-BFGS on the same loss, as v7 was finished (float64, stopping on the validation loss;
+    # not run yet: session 14's CPU went to the GPAW checks)
     "dft270k_e3nn_l4_stage2_lbfgs": ("dft270k", "dft270k_e3nn_l4_stage2", {
         "init_from": "{out}/dft270k_e3nn_l4_stage2/model.pt", "optimizer": "lbfgs",
         "lr": 1.0, "dtype": "float64", "scheduler": "none", "epochs": 20, "patience": 20,
