@@ -499,12 +499,11 @@ def assess_dft(model_path: Path, summary: dict) -> dict:
     }
 
 
-def _labels_source(name: str, out: Path, dft_data: Path) -> Path:
+def _labels_source(name: str, init_from: str, out: Path, dft_data: Path) -> Path:
     """The labels a row freezes: a fine-tuning row continues its starting row's labels when both
     are in one suite (a later stage must not see a relabelling its first stage did not), else
     the shipped file (a new suite is a new set of labels)."""
-    start = recipe_config(name).get("init_from", "")
-    start_row = Path(start).parent.name
+    start_row = Path(init_from).parent.name
     if start_row in RECIPES and RECIPES[start_row][0] == RECIPES[name][0]:
         frozen = out / start_row / "data.extxyz"
         if not frozen.exists():
@@ -532,7 +531,8 @@ def run(name: str, out: Path, rows: Path,
         run_dir.mkdir(parents=True, exist_ok=True)
         data = run_dir / "data.extxyz"
         if not data.exists():
-            shutil.copyfile(_labels_source(name, out, dft_data), data)
+            shutil.copyfile(_labels_source(name, config.get("init_from", ""), out, dft_data),
+                            data)
         config["data"] = [str(data)]
     config["out"] = str(run_dir)
     if "init_from" in config:  # a fine-tuning row starts from another row's model
