@@ -338,6 +338,16 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
         "init_from": "{out}/dft270k_e3nn_l4_stage2/model.pt", "optimizer": "lbfgs",
         "lr": 1.0, "dtype": "float64", "scheduler": "none", "epochs": 20, "patience": 20,
         "early_stopping": "val_loss"}),
+    # session 15: the one-layer product keeps one squared norm per channel and degree,
+    # Σ_jk R_c(r_ij) R_c(r_ik) P_l: the diagonal of the power spectrum, which on SW was the
+    # limit of the BP basis until the cross-shell terms came in. The cross-channel products
+    # (600 invariants at 16 channels, l_max 4) start at zero, so a third stage from the
+    # shipped second stage starts as it; the control row is the same third stage without them
+    "dft270k_e3nn_l4_cross": ("dft270k", "dft270k_e3nn_l4_stage2", {
+        "init_from": "{out}/dft270k_e3nn_l4_stage2/model.pt",
+        "model": {"cross_channels": True}}),
+    "dft270k_e3nn_l4_stage3": ("dft270k", "dft270k_e3nn_l4_stage2", {
+        "init_from": "{out}/dft270k_e3nn_l4_stage2/model.pt"}),
 }
 
 

@@ -27,8 +27,17 @@ def _kinds(si_model, sic_model) -> dict:
                       readout_hidden=[8, 6], scalars=6)
     e3nn.reference_energy.copy_(torch.tensor([-0.8, -1.3]))
     e3nn.mean_neighbours.fill_(12.0)
+    cross = E3nnModel(["Si", "C"], cutoff=4.0, l_max=2, channels=4, n_layers=2,
+                      cross_channels=True)
+    cross.load_state_dict(E3nnModel(["Si", "C"], cutoff=4.0, l_max=2, channels=4,
+                                    n_layers=2).state_dict(), strict=False)
+    with torch.no_grad():  # the channel-pair terms start at zero: switch them on
+        for layer in cross.layers:
+            layer.cross_linear.weight.normal_()
+    cross.mean_neighbours.fill_(12.0)
     return {
         "e3nn": NNPCalculator(e3nn, dtype="float64"),
+        "e3nn_cross_channels": NNPCalculator(cross, dtype="float64"),
         "bpnn": NNPCalculator(si_model, dtype="float64"),
         "bpnn_two_species": NNPCalculator(sic_model, dtype="float64"),
         "stillinger_weber": SWCalculator(),
@@ -36,7 +45,8 @@ def _kinds(si_model, sic_model) -> dict:
     }
 
 
-KINDS = ["bpnn", "bpnn_two_species", "stillinger_weber", "ensemble", "e3nn"]
+KINDS = ["bpnn", "bpnn_two_species", "stillinger_weber", "ensemble", "e3nn",
+         "e3nn_cross_channels"]
 
 
 @pytest.mark.parametrize("kind", KINDS)

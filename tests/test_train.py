@@ -292,3 +292,24 @@ def test_gdf_in_training_weights_the_vacancy_neighbours_up(tmp_path):
     with pytest.raises(ValueError, match="gdf weighting needs per-atom features"):
         prepare(validate_config(config(path, tmp_path, gdf={"enabled": True},
                                        model={"kind": "e3nn", "cutoff": 4.5})))
+
+
+def test_a_grown_e3nn_model_starts_as_the_file_and_trains_its_new_terms(dataset, tmp_path):
+    """`cross_channels` adds terms that start at zero (a `grown_settings` entry): a file without
+    them is a valid start whose epoch 0 is the file's model, and the new weights then train;
+    the way back (dropping trained terms) is refused."""
+    small = {"kind": "e3nn", "cutoff": 4.5, "l_max": 2, "channels": 4, "n_layers": 1}
+    fit(config(dataset, tmp_path, epochs=3, model=small), progress=False)
+    first = json.loads((tmp_path / "run" / "log.json").read_text())
+    best = min(first, key=lambda row: row["val_loss"])
+    start = str(tmp_path / "run" / "model.pt")
+    grown = {**small, "cross_channels": True}
+    fit(config(dataset, tmp_path, epochs=3, lr=1e-3, init_from=start, model=grown,
+               out=str(tmp_path / "grown")), progress=False)
+    tuned = json.loads((tmp_path / "grown" / "log.json").read_text())
+    assert tuned[0]["train_loss"] == pytest.approx(best["train_loss"], rel=1e-6)
+    last = torch.load(tmp_path / "grown" / "last.ckpt", weights_only=True)["model"]
+    assert last["layers.0.cross_linear.weight"].abs().max() > 0
+    with pytest.raises(ValueError, match="init_from .* differs .* cross_channels"):
+        fit(config(dataset, tmp_path, init_from=str(tmp_path / "grown" / "model.pt"),
+                   model=small, out=str(tmp_path / "back")), progress=False)

@@ -22,7 +22,9 @@ A trainable kind also names a pydantic `Settings` class (the `model:` block of a
 config, `kind` included) and fits its own statistics — feature normalisation, neighbour counts,
 reference energies, a linear start — from the training graphs in `fit_statistics`, which
 returns True when that start is a fitted model in its own right (it then competes for the best
-checkpoint as epoch 0).
+checkpoint as epoch 0). A kind may name `grown_settings` ({setting: value}): settings whose
+other value only adds terms that start at zero, so that `init_from` can start a bigger model
+from a file without them (the trainer checks the added weights are zero).
 """
 
 from __future__ import annotations
@@ -92,6 +94,8 @@ class AtomisticModel(Protocol):
 
 class TrainableModel(AtomisticModel, Protocol):
     """A kind the trainer can build from a `model:` settings block and fit statistics for."""
+
+    grown_settings: ClassVar[dict[str, Any]]
 
     @classmethod
     def config_from_settings(cls, settings: Any, species: list[str], anchor_isolated: bool

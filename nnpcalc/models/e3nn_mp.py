@@ -8,7 +8,12 @@ with a residual connection where shapes allow. With `product` the squared norm o
 each channel and degree of the summed messages (|A_i,cl|², the diagonal of MACE's A ⊗ A → 0e)
 joins the scalars: Σ_jk R_c(r_ij) R_c(r_ik) P_l(cos θ_jik), the angles *at* atom i, already in
 the first layer — without it a first layer sees distances only (its vectors reach the readout
-through the next layer's tensor product alone; tests/test_e3nn_angles.py). SW's angular factor
+through the next layer's tensor product alone; tests/test_e3nn_angles.py). With
+`cross_channels` the products of *different* channels join too, Σ_m A_i,clm A_i,c'lm (the full
+power spectrum, as SOAP's): the diagonal alone spans Σ_c R_c(r_ij) R_c(r_ik), the cross terms
+R_c(r_ij) R_c'(r_ik) for every pair, which is what the BP cross-shell set needed for SW's
+three-body weight. They start at zero, so a model file without them is a valid start for a
+model with them (`grown_settings`). SW's angular factor
 (cos θ + 1/3)² needs l = 2. Node features carry l = 0…l_max irreps (l parity (−1)^l); an
 invariant readout gives per-atom energies
 
@@ -51,6 +56,7 @@ class E3nnSettings(ModelSettings):
     envelope_p: int = Field(6, ge=2)
     coordination_start: bool = True  # a fitted per-species coordination term (see the model)
     product: bool = True  # invariants of each atom's summed messages squared (3-body per layer)
+    cross_channels: bool = False  # ... and the products of different channels (needs product)
     # widths of the invariant readout's hidden layers (default: one layer of `channels`)
     readout_hidden: list[PositiveInt] | None = None
 
@@ -79,7 +85,8 @@ class Interaction(torch.nn.Module):
     """One message-passing layer: convolution, linear, self-connection, gate, residual."""
 
     def __init__(self, irreps_in: o3.Irreps, irreps_out: o3.Irreps, irreps_sh: o3.Irreps,
-                 n_species: int, n_radial: int, radial_hidden: int, product: bool):
+                 n_species: int, n_radial: int, radial_hidden: int, product: bool,
+                 cross_channels: bool = False):
         super().__init__()
         self.irreps_in = irreps_in
         mid, instructions = [], []
@@ -112,6 +119,11 @@ class Interaction(torch.nn.Module):
             # TensorSquare made a two-layer l_max 2 epoch ~12x slower)
             self.product = o3.Norm(mid_sorted.simplify(), squared=True)
             self.product_linear = o3.Linear(self.product.irreps_out, self.gate.irreps_in)
+        self.cross = ChannelPairs(mid_sorted.simplify()) if product and cross_channels else None
+        if self.cross is not None:
+            self.cross_linear = o3.Linear(self.cross.irreps_out, self.gate.irreps_in)
+            with torch.no_grad():  # starts as the model without it
+                self.cross_linear.weight.zero_()
 
     def forward(self, x, onehot, edge_i, edge_j, sh, radial, neighbours: torch.Tensor):
         messages = self.tp(x[edge_j], sh, self.radial(radial))
@@ -120,8 +132,33 @@ class Interaction(torch.nn.Module):
         update = self.linear(summed) + self.self_connection(x, onehot)
         if self.product is not None:
             update = update + self.product_linear(self.product(summed))
+        if self.cross is not None:
+            update = update + self.cross_linear(self.cross(summed))
         out = self.gate(update)
         return x + out if self.residual else out
+
+
+class ChannelPairs(torch.nn.Module):
+    """Σ_m A_clm A_c'lm for every degree l and channel pair c < c' of one irreps block (the
+    pairs c = c' are `o3.Norm`'s squared norms): invariants, since both factors rotate alike."""
+
+    def __init__(self, irreps: o3.Irreps):
+        super().__init__()
+        self.blocks = [(sl.start, mul, ir.dim) for (mul, ir), sl in zip(irreps, irreps.slices(),
+                                                                         strict=True)
+                       if mul > 1]
+        upper = [torch.triu_indices(mul, mul, offset=1) for _, mul, _ in self.blocks]
+        for k, pairs in enumerate(upper):
+            self.register_buffer(f"pairs_{k}", pairs, persistent=False)
+        self.irreps_out = o3.Irreps(f"{sum(p.shape[1] for p in upper)}x0e")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = []
+        for k, (start, mul, dim) in enumerate(self.blocks):
+            a = x[:, start:start + mul * dim].reshape(-1, mul, dim)
+            first, second = getattr(self, f"pairs_{k}")
+            out.append((a[:, first] * a[:, second]).sum(-1))
+        return torch.cat(out, dim=1)
 
 
 def _compiled(key: str) -> bool:
@@ -152,15 +189,21 @@ class E3nnModel(torch.nn.Module):
 
     kind = "e3nn"
     Settings = E3nnSettings
+    # settings that add terms starting at zero: a file with the value given here (or without
+    # the key) loads into a model with the other value and computes the same energies
+    grown_settings = {"cross_channels": False}
 
     def __init__(self, species: list[str], cutoff: float = 5.0, l_max: int = 1,
                  channels: int = 16, n_layers: int = 2, n_radial: int = 8,
                  radial_hidden: int = 32, envelope_p: int = 6, anchor_isolated: bool = True,
                  coordination_start: bool = True, product: bool = True,
-                 readout_hidden: list[int] | None = None, scalars: int | None = None):
+                 readout_hidden: list[int] | None = None, scalars: int | None = None,
+                 cross_channels: bool = False):
         super().__init__()
         if not species:
             raise ValueError("a model needs at least one species")
+        if cross_channels and not product:
+            raise ValueError("e3nn: cross_channels needs product (they extend its squared norms)")
         self.species = list(species)
         self.hyper = {"cutoff": float(cutoff), "l_max": int(l_max), "channels": int(channels),
                       "n_layers": int(n_layers), "n_radial": int(n_radial),
@@ -168,7 +211,8 @@ class E3nnModel(torch.nn.Module):
                       "anchor_isolated": bool(anchor_isolated),
                       "coordination_start": bool(coordination_start), "product": bool(product),
                       "readout_hidden": [int(w) for w in readout_hidden or [channels]],
-                      "scalars": int(scalars or channels)}
+                      "scalars": int(scalars or channels),
+                      "cross_channels": bool(cross_channels)}
         n_s = len(self.species)
         self.irreps_sh = o3.Irreps.spherical_harmonics(l_max)
         self.embedding = torch.nn.Linear(n_s, channels, bias=False)
@@ -176,7 +220,7 @@ class E3nnModel(torch.nn.Module):
         layers, irreps = [], o3.Irreps(f"{channels}x0e")
         for _ in range(n_layers):
             layer = Interaction(irreps, hidden, self.irreps_sh, n_s, n_radial, radial_hidden,
-                                product)
+                                product, cross_channels)
             layers.append(layer)
             irreps = layer.gate.irreps_out
         self.layers = torch.nn.ModuleList(layers)

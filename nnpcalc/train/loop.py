@@ -70,11 +70,19 @@ def _load_start(model: torch.nn.Module, path: str) -> None:
         raise ValueError(f"init_from {path}: a {start.kind!r} model, the config trains "
                          f"{model.kind!r}")
     wanted, found = model.config(), start.config()
-    differ = sorted(k for k in {*wanted, *found} if wanted.get(k) != found.get(k))
+    grown = model.grown_settings
+    differ = sorted(k for k in {*wanted, *found} if wanted.get(k) != found.get(k)
+                    and not (k in grown and found.get(k, grown[k]) == grown[k]))
     if differ:
         raise ValueError(f"init_from {path}: its architecture differs from the config's model "
                          f"block in {', '.join(differ)}")
-    model.load_state_dict(start.state_dict())
+    # a grown model's added terms are absent from the file and start at zero: same energies
+    missing, unexpected = model.load_state_dict(start.state_dict(), strict=False)
+    params, buffers = dict(model.named_parameters()), dict(model.named_buffers())
+    if unexpected or any(not (k in buffers or k in params and not params[k].any())
+                         for k in missing):
+        raise ValueError(f"init_from {path}: weights do not match the config's model "
+                         f"(missing {missing}, unexpected {unexpected})")
 
 
 def _loss_parts(out, labels, batch, cfg: TrainConfig) -> dict[str, tuple[torch.Tensor, ...]]:
