@@ -21,13 +21,6 @@ SHIFTED_FAMILIES = {"crystal_diamond_rattled", "crystal_diamond_sheared_rattled"
                     "crystal_diamond_strained_rattled", "hot_crystal", "vacancy_rattled",
                     "vacancy_relaxed_pbe", "crystal_diamond_64"}
 FAMILIES = TABLE["families"]
-# Measured off by more than the target and not yet relabelled (numbers in data/README.md).
-# Strict xfail: the relabel turns the test red until the entry goes.
-KNOWN_OFF = {
-    "interstitial_tetrahedral_rattled": "-5.9 meV/atom on density 5 against density 8 (session "
-                                        "14); relabelling its 4 cells on density 8 (~2 h of "
-                                        "GPAW) is under way",
-}
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +50,7 @@ def test_table_describes_the_labels_as_shipped(dataset):
             entry["dE_stored_meV_per_atom"], abs=1e-9)
 
 
-@pytest.mark.parametrize("family", [
-    pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=KNOWN_OFF[f]))
-    if f in KNOWN_OFF else f for f in sorted(FAMILIES)])
+@pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_family_within_2_meV_of_its_converged_mesh(family):
     entry = FAMILIES[family]
     assert abs(entry["dE_stored_meV_per_atom"]) <= TOLERANCE_MEV, (
