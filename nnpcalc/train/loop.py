@@ -77,10 +77,11 @@ def _load_start(model: torch.nn.Module, path: str) -> None:
         raise ValueError(f"init_from {path}: its architecture differs from the config's model "
                          f"block in {', '.join(differ)}")
     # a grown model's added terms are absent from the file and start at zero: same energies
+    # (their modules' fixed buffers, e.g. e3nn's output masks, are absent with them)
     missing, unexpected = model.load_state_dict(start.state_dict(), strict=False)
-    params, buffers = dict(model.named_parameters()), dict(model.named_buffers())
-    if unexpected or any(not (k in buffers or k in params and not params[k].any())
-                         for k in missing):
+    params = dict(model.named_parameters())
+    added = {k.rpartition(".")[0] for k in missing if k in params and not params[k].any()}
+    if unexpected or any(k.rpartition(".")[0] not in added for k in missing):
         raise ValueError(f"init_from {path}: weights do not match the config's model "
                          f"(missing {missing}, unexpected {unexpected})")
 
