@@ -356,11 +356,11 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     # offsets of most families down (beta-Sn +10.4 -> +3.4, trimer +26 -> +21 meV/atom against
     # the control) but not the test dimer (42 -> 44; the second stage: 25): the dimers and
     # trimers weighted 3x, as BP's v7 weights them
+    "dft270k_e3nn_l4_cross_ema_clusters": ("dft270k", "dft270k_e3nn_l4_cross_ema", {
+        "loss": {"groups": {"dimer": 3.0, "trimer": 3.0}}}),
     # the weight average on the BP recipe of today (128-128, clusters 3x); on the early 64-ACSF
     # recipe at lr 3e-3 it changed nothing measurable (session 2)
     "dft270k_v7_ema": ("dft270k", "dft270k_v7", {"ema_decay": 0.99}),
-    "dft270k_e3nn_l4_cross_ema_clusters": ("dft270k", "dft270k_e3nn_l4_cross_ema", {
-        "loss": {"groups": {"dimer": 3.0, "trimer": 3.0}}}),
 }
 
 

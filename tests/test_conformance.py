@@ -29,8 +29,6 @@ def _kinds(si_model, sic_model) -> dict:
     e3nn.mean_neighbours.fill_(12.0)
     cross = E3nnModel(["Si", "C"], cutoff=4.0, l_max=2, channels=4, n_layers=2,
                       cross_channels=True)
-    cross.load_state_dict(E3nnModel(["Si", "C"], cutoff=4.0, l_max=2, channels=4,
-                                    n_layers=2).state_dict(), strict=False)
     with torch.no_grad():  # the channel-pair terms start at zero: switch them on
         for layer in cross.layers:
             layer.cross_linear.weight.normal_()
