@@ -60,9 +60,11 @@ LADDERS = {
     "crystal_sc_rattled": (8.0,),  # the worst metal: density 5 is still 4 meV/atom off for sc
     # the 8-atom diamond cells moved by their k-mesh step (diamond_mesh_step.json), against
     # density 8 since density 5 is itself 0.3 meV/atom from 8 there; the sheared and strained
-    # rattled cells and the 16-atom hot crystal as well since session 15
+    # rattled cells and the 16-atom hot crystal as well since session 15, the 15-atom
+    # vacancy cells since session 16
     **{ct: (5.0, 8.0) for ct in ("crystal_diamond_rattled", "crystal_diamond_sheared_rattled",
-                                 "crystal_diamond_strained_rattled", "hot_crystal")},
+                                 "crystal_diamond_strained_rattled", "hot_crystal",
+                                 "vacancy_rattled")},
     # the rattled metallic supercells: on the 1-atom cells of these phases density 5 is still
     # 3-6 meV/atom from 12 and density 8 within 1.9, so they are checked against 8
     **{f"crystal_{p}_rattled": (5.0, 8.0) for p in ("bcc", "fcc", "hcp", "sh", "beta-sn")},

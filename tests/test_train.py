@@ -198,6 +198,29 @@ def test_split_is_deterministic_and_disjoint():
     assert (len(a[0]), len(a[1]), len(a[2])) == (35, 10, 5)
 
 
+def test_train_only_structures_train_and_leave_the_split_alone(dataset, tmp_path):
+    """Active learning: labelled failures join the training set; the validation and test
+    splits stay the ones the seed picks from `data`, and the model file names every source."""
+    extra = tmp_path / "extra.extxyz"
+    ase.io.write(extra, lj_labelled(3, seed=7))
+    plain = fit(config(dataset, tmp_path, epochs=1, test_fraction=0.25,
+                       out=str(tmp_path / "plain")), progress=False)
+    grown = fit(config(dataset, tmp_path, epochs=1, test_fraction=0.25, train_only=[str(extra)],
+                       out=str(tmp_path / "grown")), progress=False)
+    del plain, grown
+    before, after = (json.loads((tmp_path / run / "summary.json").read_text())["split_sources"]
+                     for run in ("plain", "grown"))
+    assert after["test"] == before["test"] and after["validation"] == before["validation"]
+    assert after["train"] == before["train"] + [f"{extra}:{k}" for k in range(3)]
+    from nnpcalc.train.data import read_sources
+
+    structures = read_sources(after["train"])
+    np.testing.assert_allclose(structures[-1].positions, lj_labelled(3, seed=7)[2].positions,
+                               atol=1e-6)
+    with pytest.raises(LabelError, match="has no structure '3'"):
+        read_sources([f"{extra}:3"])
+
+
 def test_gdf_weights_favour_rare_environments():
     from nnpcalc.train.gdf import gdf_weights
 

@@ -22,22 +22,27 @@ from nnpcalc.pretrained import DATA_DIR as DATA
 from nnpcalc.pretrained import MODELS, model_path
 
 
-def _split_indices(model_path: Path) -> dict[str, list[int]]:
-    """Indices into the shipped data of each split recorded in a model file."""
+def _test_indices(model_path: Path) -> set[int]:
+    """Indices into the shipped data of the test split recorded in a model file."""
+    payload = torch.load(model_path, map_location="cpu", weights_only=True)
+    sources = payload["metadata"]["summary"]["split_sources"]["test"]
+    return {int(s.rsplit(":", 1)[1]) for s in sources}
+
+
+def _split(model_path: Path) -> dict[str, list]:
+    """Each split's structures, from the shipped files its model file names (a training set
+    may hold files beside the split data: `train_only`)."""
+    from nnpcalc.train.data import read_sources
+
     payload = torch.load(model_path, map_location="cpu", weights_only=True)
     sources = payload["metadata"]["summary"]["split_sources"]
-    return {name: [int(s.rsplit(":", 1)[1]) for s in items] for name, items in sources.items()}
-
-
-def _split(model_path: Path, structures: list) -> dict[str, list]:
-    return {name: [structures[i] for i in idx]
-            for name, idx in _split_indices(model_path).items()}
+    return {name: read_sources(items, DATA) for name, items in sources.items()}
 
 
 def _common_test(candidates: dict[str, Path]) -> list[int]:
     """Structures in every candidate's recorded test split: one test set for models whose
     splits differ, and a single model's own test split."""
-    splits = [set(_split_indices(path)["test"]) for path in candidates.values()]
+    splits = [_test_indices(path) for path in candidates.values()]
     return sorted(set.intersection(*splits))
 
 
@@ -101,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     structures = ase.io.read(data_file, ":")
     name, model = _choose(candidates, structures)
     dft = read_baselines(baselines)
-    split = _split(model, structures)
+    split = _split(model)
     print(f"model {name} ({model}): {len(split['train'])} training, {len(split['test'])} test "
           "structures")
     calc = NNPCalculator(model)

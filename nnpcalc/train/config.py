@@ -80,6 +80,9 @@ class TrainConfig(_Strict):
     data: list[str]
     validation: list[str] = Field(default_factory=list)
     test: list[str] = Field(default_factory=list)
+    # structures that only ever train, added after `data` is split: labelled failures of a
+    # model (active learning) join the training set without moving the seed's test split
+    train_only: list[str] = Field(default_factory=list)
     val_fraction: float = Field(0.1, ge=0, lt=1)
     test_fraction: float = Field(0.0, ge=0, lt=1)
     seed: int = 0

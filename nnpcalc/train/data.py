@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 import glob
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import ase.io
 import numpy as np
@@ -97,6 +99,26 @@ def read_labelled(patterns: Sequence[str], keys: LabelKeys, need_forces: bool = 
                     raise
     if not out:
         raise LabelError(f"no labelled structures in {list(patterns)}")
+    return out
+
+
+def read_sources(sources: Sequence[str], directory: str | os.PathLike | None = None) -> list[Atoms]:
+    """The structures a model file's `split_sources` names ("file:index"), each file read once.
+    With `directory` every file is looked up there by its name: a shipped model's sources are
+    paths relative to where it was trained."""
+    files: dict[str, list[Atoms]] = {}
+    out = []
+    for source in sources:
+        path, _, index = source.rpartition(":")
+        if directory is not None:
+            path = str(Path(directory) / Path(path).name)
+        if path not in files:
+            files[path] = ase.io.read(path, ":")
+        try:
+            out.append(files[path][int(index)])
+        except (IndexError, ValueError):
+            raise LabelError(f"split source {source!r}: {path} has no structure "
+                             f"{index!r}") from None
     return out
 
 

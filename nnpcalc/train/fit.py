@@ -45,12 +45,12 @@ def prepare(cfg: TrainConfig) -> Prepared:
     train_idx, val_idx, test_idx = split_indices(
         len(items), 0.0 if cfg.validation else cfg.val_fraction,
         0.0 if cfg.test else cfg.test_fraction, cfg.seed)
-    train = [items[k] for k in train_idx]
+    train = [items[k] for k in train_idx] + (read(cfg.train_only) if cfg.train_only else [])
     val = read(cfg.validation) if cfg.validation else [items[k] for k in val_idx]
     test = read(cfg.test) if cfg.test else [items[k] for k in test_idx]
     for it in [*train, *val, *test]:
         it.weight *= group_weight(it, cfg.loss.group_key, cfg.loss.groups)
-    species = cfg.model.species or sorted({s for it in items for s in it.atoms.symbols})
+    species = cfg.model.species or sorted({s for it in [*items, *train] for s in it.atoms.symbols})
     cutoff = cfg.model.cutoff
     graphs = {name: GraphSet(data, species, cutoff)
               for name, data in (("train", train), ("val", val), ("test", test))}
