@@ -2,6 +2,7 @@
 
     OMP_NUM_THREADS=1 nohup .venv/bin/python scripts/diamond_mesh_step.py measure > runs/step.log &
     .venv/bin/python scripts/diamond_mesh_step.py apply   # move the labels in si_pbe.extxyz
+    .venv/bin/python scripts/diamond_mesh_step.py apply --file data/si_pbe_active.extxyz
     .venv/bin/python scripts/diamond_mesh_step.py table   # the table of data/README.md
 
 The 2-atom diamond labels are converged (data/README.md); an 8-atom cell on the shipped
@@ -39,10 +40,11 @@ from nnpcalc.labeling import label
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_JSON = ROOT / "data" / "diamond_mesh_step.json"
+SHIPPED_DATA = ROOT / "data" / "si_pbe.extxyz"
 SCRATCH = ROOT / "runs" / "diamond_mesh_step"
 SHIFTED_FAMILIES = ("crystal_diamond_rattled", "crystal_diamond_sheared_rattled",
                     "crystal_diamond_strained_rattled", "hot_crystal", "vacancy_rattled",
-                    "vacancy_relaxed_pbe", "crystal_diamond_64")
+                    "vacancy_relaxed_pbe", "crystal_diamond_64", "vacancy_nnp_relaxed")
 FIT_TOLERANCE_MEV = 0.05
 A_PBE = 5.4755  # Å, to count the cubic repeats of a cell
 STEP_KEY = "dft_kmesh_step_eV_per_atom"
@@ -152,13 +154,36 @@ def step_curve(result: dict, data: list[Atoms]) -> np.ndarray:
     return curve
 
 
-def apply() -> None:
-    """Move the supercell labels by their cells' steps, in place and atomically."""
-    path = ROOT / "data" / "si_pbe.extxyz"
+def move_table_rows(shifts: dict[int, float]) -> None:
+    """The moved representatives' rows of the k-mesh table (the same arithmetic as
+    `kmesh_families.py check`, which needs GPAW to rerun); a row already moved is marked, so
+    a run killed between the table's and the labels' replacement moves the labels, not the
+    rows, again."""
+    kmesh_path = ROOT / "data" / "kmesh_families.json"
+    table = json.loads(kmesh_path.read_text())
+    for entry in table["families"].values():
+        shift = shifts.get(entry["representative_index"])
+        if shift is None or "mesh_step_applied_meV_per_atom" in entry:
+            continue
+        entry["E_label_eV_per_atom"] += shift
+        entry["E_stored_eV_per_atom"] += shift
+        entry["dE_stored_meV_per_atom"] = 1000 * (
+            entry["E_stored_eV_per_atom"]
+            - entry["E_density_eV_per_atom"][str(entry["checked_density"])])
+        entry["mesh_step_applied_meV_per_atom"] = 1000 * shift
+    tmp_table = kmesh_path.with_suffix(".json.tmp")
+    tmp_table.write_text(json.dumps(table, indent=1) + "\n")
+    tmp_table.replace(kmesh_path)
+
+
+def apply(path: Path = SHIPPED_DATA) -> None:
+    """Move the supercell labels of `path` by their cells' steps, in place and atomically."""
     data = ase.io.read(path, ":")
     result = json.loads(OUT_JSON.read_text())
-    measured = {cell_key(data[c["members"][0]]): c["step_meV_per_atom"] for c in result["cells"]}
-    curve = step_curve(result, data)
+    shipped = data if path == SHIPPED_DATA else ase.io.read(SHIPPED_DATA, ":")
+    measured = {cell_key(shipped[c["members"][0]]): c["step_meV_per_atom"]
+                for c in result["cells"]}
+    curve = step_curve(result, shipped)
     shifts: dict[int, float] = {}
     for index, atoms in enumerate(data):
         if (atoms.info["config_type"] not in SHIFTED_FAMILIES or STEP_KEY in atoms.info
@@ -177,26 +202,10 @@ def apply() -> None:
             "parabola in volume per site through the measured cells" if fitted
             else "measured on its perfect cell")
         shifts[index] = shift
-    # the moved representatives' rows of the k-mesh table (the same arithmetic as
-    # `kmesh_families.py check`, which needs GPAW to rerun); a row already moved is marked, so
-    # a run killed between the two replacements below moves the labels, not the rows, again
-    kmesh_path = ROOT / "data" / "kmesh_families.json"
-    table = json.loads(kmesh_path.read_text())
-    for entry in table["families"].values():
-        shift = shifts.get(entry["representative_index"])
-        if shift is None or "mesh_step_applied_meV_per_atom" in entry:
-            continue
-        entry["E_label_eV_per_atom"] += shift
-        entry["E_stored_eV_per_atom"] += shift
-        entry["dE_stored_meV_per_atom"] = 1000 * (
-            entry["E_stored_eV_per_atom"]
-            - entry["E_density_eV_per_atom"][str(entry["checked_density"])])
-        entry["mesh_step_applied_meV_per_atom"] = 1000 * shift
-    tmp_table = kmesh_path.with_suffix(".json.tmp")
-    tmp_table.write_text(json.dumps(table, indent=1) + "\n")
     tmp_data = path.with_suffix(".extxyz.tmp")
     ase.io.write(tmp_data, data, format="extxyz")
-    tmp_table.replace(kmesh_path)
+    if path == SHIPPED_DATA:  # the k-mesh table's representatives are the shipped data's
+        move_table_rows(shifts)
     tmp_data.replace(path)
     print(f"parabola {np.round(curve, 4)} in V/site - 20 Å³; moved {len(shifts)} "
           f"labels by {1000 * min(shifts.values(), default=0):+.3f} ... "
@@ -223,13 +232,16 @@ def main() -> None:
     parser.add_argument("stage", choices=["measure", "apply", "table"])
     parser.add_argument("--members", type=int, nargs="*",
                         help="measure: only the cells of these structure indices (default: all)")
+    parser.add_argument("--file", type=Path, default=SHIPPED_DATA,
+                        help="apply: the labels to move (default: the shipped data; another "
+                             "file's cells take the steps measured on the shipped data's)")
     args = parser.parse_args()
     if args.stage == "measure":
         measure(args.members)
     elif args.stage == "table":
         table()
     else:
-        apply()
+        apply(args.file.resolve())
 
 
 if __name__ == "__main__":
