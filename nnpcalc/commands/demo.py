@@ -29,14 +29,17 @@ def _test_indices(model_path: Path) -> set[int]:
     return {int(s.rsplit(":", 1)[1]) for s in sources}
 
 
-def _split(model_path: Path) -> dict[str, list]:
-    """Each split's structures, from the shipped files its model file names (a training set
-    may hold files beside the split data: `train_only`)."""
+def _split(model_path: Path, structures: list) -> dict[str, list]:
+    """Each split's structures: the file the test split indexes is the shipped data
+    (`structures`), any other file a training set holds (`train_only`) is looked up in the
+    shipped data directory by its name."""
     from nnpcalc.train.data import read_sources
 
     payload = torch.load(model_path, map_location="cpu", weights_only=True)
     sources = payload["metadata"]["summary"]["split_sources"]
-    return {name: read_sources(items, DATA) for name, items in sources.items()}
+    split_file = sources["test"][0].rpartition(":")[0]
+    return {name: read_sources(items, DATA, known={split_file: structures})
+            for name, items in sources.items()}
 
 
 def _common_test(candidates: dict[str, Path]) -> list[int]:
@@ -106,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     structures = ase.io.read(data_file, ":")
     name, model = _choose(candidates, structures)
     dft = read_baselines(baselines)
-    split = _split(model)
+    split = _split(model, structures)
     print(f"model {name} ({model}): {len(split['train'])} training, {len(split['test'])} test "
           "structures")
     calc = NNPCalculator(model)

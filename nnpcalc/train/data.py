@@ -102,15 +102,17 @@ def read_labelled(patterns: Sequence[str], keys: LabelKeys, need_forces: bool = 
     return out
 
 
-def read_sources(sources: Sequence[str], directory: str | os.PathLike | None = None) -> list[Atoms]:
+def read_sources(sources: Sequence[str], directory: str | os.PathLike | None = None,
+                 known: dict[str, list[Atoms]] | None = None) -> list[Atoms]:
     """The structures a model file's `split_sources` names ("file:index"), each file read once.
-    With `directory` every file is looked up there by its name: a shipped model's sources are
-    paths relative to where it was trained."""
-    files: dict[str, list[Atoms]] = {}
+    `known` gives the structures of some files as recorded (a copy the model was trained on);
+    with `directory` any other file is looked up there by its name (a shipped model's sources
+    are paths on the machine it was trained on)."""
+    files: dict[str, list[Atoms]] = dict(known or {})
     out = []
     for source in sources:
         path, _, index = source.rpartition(":")
-        if directory is not None:
+        if directory is not None and path not in files:
             path = str(Path(directory) / Path(path).name)
         if path not in files:
             files[path] = ase.io.read(path, ":")
