@@ -138,3 +138,20 @@ def test_vacancy_formation_from_the_labels_is_unchanged_by_the_move(dataset):
                  - len(vacancy) / len(perfect) * perfect.get_potential_energy())
     baselines = json.loads((DATA / "si_pbe_baselines.json").read_text())
     assert formation == pytest.approx(baselines["vacancy64_formation_eV"], abs=2e-3)
+
+
+def test_labelled_failures_share_the_vacancy_cells_mesh_and_step(dataset):
+    """data/si_pbe_active.extxyz (model-relaxed vacancy cells labelled afterwards) is on the
+    PBE-relaxed vacancy cells' settings and carries their step, so the energies compare: PBE
+    puts every model-relaxed geometry above its own relaxed one, which it found a minimum."""
+    active = ase.io.read(DATA / "si_pbe_active.extxyz", ":")
+    relaxed = [a for a in dataset if a.info["config_type"] == "vacancy_relaxed_pbe"]
+    ground = min(a.get_potential_energy() for a in relaxed)
+    assert len(active) >= 2
+    for atoms in active:
+        assert atoms.info["config_type"] == "vacancy_nnp_relaxed" and len(atoms) == 63
+        for key in ("dft_kpoints", "dft_pw_cutoff_eV", "dft_smearing", "dft_xc"):
+            assert atoms.info[key] == relaxed[0].info[key], key
+        np.testing.assert_allclose(atoms.cell.array, relaxed[0].cell.array, atol=1e-9)
+        assert atoms.info[STEP_KEY] == pytest.approx(relaxed[0].info[STEP_KEY], abs=1e-9)
+        assert atoms.get_potential_energy() > ground + 0.05, atoms.info["relaxed_by"]
