@@ -1,0 +1,139 @@
+"""Where a model's elastic and vacancy misses come from, measured on the shipped data.
+
+    python benchmarks/property_misses.py data/si_model_e3nn.pt data/si_model.pt
+
+1. Elastic constants fitted by cubic linear elasticity to the 16 strained 2-atom training cells
+   (`crystal_diamond_strained`): from their PBE stresses, their PBE energies, and each model's
+   stresses on the same cells. If the labels give the baselines' C11 / C12 and a model does not,
+   the model does not fit its own training cells' stress (session 16). With the virial error per
+   family (meV/atom), split into its deviatoric part.
+2. The 63-atom vacancy as each model relaxes it: the neighbours' distance to the empty site and
+   to each other, against the PBE-relaxed cell in the data.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+from pathlib import Path
+
+import ase.io
+import numpy as np
+from ase import Atoms
+from ase.build import bulk
+from ase.units import GPa
+
+from nnpcalc import NNPCalculator
+from nnpcalc.analysis.defects import defect_cell, formation_energy
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+A0 = 5.4755149431019134  # PBE lattice constant of the baselines (Å)
+
+
+def _strain(atoms: Atoms, reference: np.ndarray) -> np.ndarray:
+    """Voigt strain (engineering shears) of a cell against the reference cell."""
+    e = np.linalg.solve(reference, atoms.cell.array) - np.eye(3)
+    e = 0.5 * (e + e.T)
+    return np.array([e[0, 0], e[1, 1], e[2, 2], 2 * e[1, 2], 2 * e[0, 2], 2 * e[0, 1]])
+
+
+def elastic_from_stresses(cells: list[Atoms], stresses: list[np.ndarray]) -> dict:
+    """C11, C12, C44 (GPa) and a stress offset, least squares σ = C ε over all components."""
+    reference = bulk("Si", "diamond", a=A0).cell.array
+    rows, rhs = [], []
+    for atoms, sigma in zip(cells, stresses, strict=True):
+        ev = _strain(atoms, reference)
+        for i in range(3):
+            rows.append([ev[i], ev[:3].sum() - ev[i], 0.0, 1.0])
+            rhs.append(sigma[i])
+        for i in range(3, 6):
+            rows.append([0.0, 0.0, ev[i], 0.0])
+            rhs.append(sigma[i])
+    solution, *_ = np.linalg.lstsq(np.array(rows), np.array(rhs), rcond=None)
+    residual = np.array(rows) @ solution - np.array(rhs)
+    return {"C11": solution[0], "C12": solution[1], "C44": solution[2],
+            "residual_GPa": float(np.sqrt(np.mean(residual**2)))}
+
+
+def elastic_from_energies(cells: list[Atoms], energies: list[float]) -> dict:
+    """The same constants from E = E0 + V p·tr ε + V ½ εCε (cubic C)."""
+    reference = bulk("Si", "diamond", a=A0).cell.array
+    volume = abs(np.linalg.det(reference))
+    rows = []
+    for atoms in cells:
+        ev = _strain(atoms, reference)
+        normal, shear = ev[:3], ev[3:]
+        cross = normal[0] * normal[1] + normal[0] * normal[2] + normal[1] * normal[2]
+        rows.append([1.0, volume * normal.sum(), volume * 0.5 * (normal**2).sum(),
+                     volume * cross, volume * 0.5 * (shear**2).sum()])
+    solution, *_ = np.linalg.lstsq(np.array(rows), np.array(energies), rcond=None)
+    return {"C11": solution[2] / GPa, "C12": solution[3] / GPa, "C44": solution[4] / GPa}
+
+
+def virial_errors(calc, dataset: list[Atoms]) -> dict[str, tuple[float, float]]:
+    """Per family: RMSE of (σ_model − σ_PBE)·V/N (meV/atom), and of its deviatoric normal part."""
+    by_family = defaultdict(list)
+    for atoms in dataset:
+        if not atoms.pbc.all():
+            continue
+        work = atoms.copy()
+        work.calc = calc
+        diff = (work.get_stress() - atoms.get_stress()) * atoms.get_volume() / len(atoms)
+        by_family[atoms.info["config_type"]].append(1000 * diff)
+    out = {}
+    for family, rows in sorted(by_family.items()):
+        v = np.array(rows)
+        deviatoric = v[:, :3] - v[:, :3].mean(1, keepdims=True)
+        out[family] = (float(np.sqrt((v**2).mean())), float(np.sqrt((deviatoric**2).mean())))
+    return out
+
+
+def vacancy_geometry(atoms: Atoms, site: np.ndarray) -> tuple[float, float]:
+    """Mean distance of the four nearest atoms to the empty site, and mean distance between them."""
+    probe = atoms + Atoms("X", positions=[site])
+    distances = probe.get_distances(len(atoms), range(len(atoms)), mic=True)
+    near = np.argsort(distances)[:4]
+    pairs = [atoms.get_distance(i, j, mic=True) for k, i in enumerate(near) for j in near[k + 1:]]
+    return float(distances[near].mean()), float(np.mean(pairs))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="+", help="model files")
+    args = parser.parse_args()
+    dataset = ase.io.read(DATA / "si_pbe.extxyz", ":")
+    strained = [a for a in dataset if a.info["config_type"] == "crystal_diamond_strained"]
+    calcs = {path: NNPCalculator(path) for path in args.models}
+
+    print(f"1. C11 / C12 / C44 (GPa) fitted to the {len(strained)} strained 2-atom training cells")
+    fitted = elastic_from_stresses(strained, [a.get_stress() / GPa for a in strained])
+    print(f"  PBE stresses  {fitted['C11']:6.1f} {fitted['C12']:6.1f} {fitted['C44']:6.1f} "
+          f"(residual {fitted['residual_GPa']:.2f} GPa; C44 clamped: no internal relaxation)")
+    fitted = elastic_from_energies(strained, [a.get_potential_energy() for a in strained])
+    print(f"  PBE energies  {fitted['C11']:6.1f} {fitted['C12']:6.1f} {fitted['C44']:6.1f}")
+    for path, calc in calcs.items():
+        stresses = []
+        for atoms in strained:
+            work = atoms.copy()
+            work.calc = calc
+            stresses.append(work.get_stress() / GPa)
+        fitted = elastic_from_stresses(strained, stresses)
+        print(f"  {path}  {fitted['C11']:6.1f} {fitted['C12']:6.1f} {fitted['C44']:6.1f}")
+    for path, calc in calcs.items():
+        print(f"  virial error by family, {path} (meV/atom: RMSE, deviatoric normal part)")
+        for family, (rmse, deviatoric) in virial_errors(calc, dataset).items():
+            print(f"    {family:36s} {rmse:6.1f} {deviatoric:6.1f}")
+
+    print("2. 63-atom vacancy: neighbours to the empty site / to each other (Å), E_f (eV)")
+    _, site = defect_cell("vacancy", A0, 2)
+    for atoms in (a for a in dataset if a.info["config_type"] == "vacancy_relaxed_pbe"):
+        to_site, between = vacancy_geometry(atoms, site)
+        print(f"  PBE-relaxed cell  {to_site:.3f} / {between:.3f}")
+    for path, calc in calcs.items():
+        result = formation_energy(calc, "vacancy", A0, size=2)
+        to_site, between = vacancy_geometry(result["relaxed_atoms"], site)
+        print(f"  {path}  {to_site:.3f} / {between:.3f}, E_f {result['formation_energy_eV']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
