@@ -490,10 +490,11 @@ def _data_file(summary: dict) -> Path:
     return Path(summary["split_sources"]["test"][0].rsplit(":", 1)[0])
 
 
-def _split_structures(summary: dict, name: str = "test") -> list:
+def _split_structures(summary: dict, name: str = "test",
+                      known: dict[str, list] | None = None) -> list:
     """The structures of one split ("train", "validation", "test") of a run, from the files
-    it trained on."""
-    return read_sources(summary["split_sources"][name])
+    it trained on (`known`: files already read, {path: structures})."""
+    return read_sources(summary["split_sources"][name], known=known)
 
 
 def assess_replicas(run_dir: Path, summary: dict) -> dict:
@@ -536,7 +537,8 @@ def assess_dft(model_path: Path, summary: dict) -> dict:
     calc = NNPCalculator(model_path, dtype="float64")
     data_file = _data_file(summary)
     data = ase.io.read(data_file, ":")
-    all_errors = test_set_errors(calc, _split_structures(summary))
+    known = {str(data_file): data}
+    all_errors = test_set_errors(calc, _split_structures(summary, known=known))
     return {
         "test_energy_rmse_meV_per_atom": all_errors["energy_rmse_meV_per_atom"],
         "test_energy_mae_meV_per_atom": all_errors["energy_mae_meV_per_atom"],
@@ -549,7 +551,7 @@ def assess_dft(model_path: Path, summary: dict) -> dict:
         "properties": property_misses(properties(calc)),
         # an offset a whole family shares on the *training* cells is an unfinished fit
         "train_energy_bias_meV_per_atom_by_type": test_set_errors(calc, _split_structures(
-            summary, "train"))["energy_mean_error_meV_per_atom_by_type"],
+            summary, "train", known))["energy_mean_error_meV_per_atom_by_type"],
         "audit": audit_verdict(calc, data, data_file),
         "vacancy_at_dft_geometry_eV": vacancy_at_dft_geometry(calc, data),
     }
@@ -595,11 +597,11 @@ def run(name: str, out: Path, rows: Path,
                             data)
         config["data"] = [str(data)]
         # and of every train_only file (data/si_pbe_active.extxyz grows by active learning)
-        frozen = [run_dir / f"train_only_{k}.extxyz" for k in range(len(config.get(
-            "train_only", [])))]
-        for path, copy in zip(config.get("train_only", []), frozen, strict=True):
-            if not copy.exists():
-                shutil.copyfile(ROOT / path, copy)
+        frozen = []
+        for k, path in enumerate(config.get("train_only", [])):
+            frozen.append(run_dir / f"train_only_{k}.extxyz")
+            if not frozen[-1].exists():
+                shutil.copyfile(ROOT / path, frozen[-1])
         if frozen:
             config["train_only"] = [str(path) for path in frozen]
     config["out"] = str(run_dir)

@@ -22,11 +22,15 @@ from nnpcalc.pretrained import DATA_DIR as DATA
 from nnpcalc.pretrained import MODELS, model_path
 
 
+def _split_sources(model_path: Path) -> dict[str, list[str]]:
+    """The "file:index" sources of each split, as recorded in a model file."""
+    payload = torch.load(model_path, map_location="cpu", weights_only=True)
+    return payload["metadata"]["summary"]["split_sources"]
+
+
 def _test_indices(model_path: Path) -> set[int]:
     """Indices into the shipped data of the test split recorded in a model file."""
-    payload = torch.load(model_path, map_location="cpu", weights_only=True)
-    sources = payload["metadata"]["summary"]["split_sources"]["test"]
-    return {int(s.rsplit(":", 1)[1]) for s in sources}
+    return {int(s.rsplit(":", 1)[1]) for s in _split_sources(model_path)["test"]}
 
 
 def _split(model_path: Path, structures: list) -> dict[str, list]:
@@ -35,8 +39,7 @@ def _split(model_path: Path, structures: list) -> dict[str, list]:
     shipped data directory by its name."""
     from nnpcalc.train.data import read_sources
 
-    payload = torch.load(model_path, map_location="cpu", weights_only=True)
-    sources = payload["metadata"]["summary"]["split_sources"]
+    sources = _split_sources(model_path)
     split_file = sources["test"][0].rpartition(":")[0]
     return {name: read_sources(items, DATA, known={split_file: structures})
             for name, items in sources.items()}
