@@ -94,6 +94,42 @@ def test_sqrt_atoms_weighs_large_cells_by_their_size(dataset, tmp_path):
     assert float(flat) == pytest.approx(float(de2.mean()))
 
 
+def test_stress_groups_weigh_the_stress_term_alone(tmp_path):
+    """A stress group weight of 0 on one of two structures leaves the energy and force terms
+    as they were and makes the stress term the other structure's squared virial error alone;
+    3 on it weighs it 3:1."""
+    data = lj_labelled(8)
+    for k, atoms in enumerate(data):
+        atoms.info["config_type"] = "strained" if k % 2 else "rattled"
+    path = tmp_path / "typed.extxyz"
+    ase.io.write(path, data)
+
+    def terms(stress_groups):
+        cfg = validate_config(config(path, tmp_path, val_fraction=0.0, loss={
+            "energy": 1.0, "forces": 0.5, "stress": 1.0, "stress_groups": stress_groups}))
+        prep = prepare(cfg)
+        types = [it.atoms.info["config_type"] for it in prep.train.items]
+        pair = [types.index("strained"), types.index("rattled")]
+        batch, labels = prep.train.batch(pair, torch.float64, "cpu")
+        full = torch.zeros(2, 3, 3, dtype=torch.float64)
+        for k, (i, j) in enumerate([(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]):
+            full[:, i, j] = full[:, j, i] = labels.stress[:, k]
+        shift = torch.tensor([1e-3, 2e-3], dtype=torch.float64)
+        out = {"energy": labels.energy + 0.1, "forces": labels.forces + 0.01,
+               "stress": full + shift[:, None, None]}  # every component off by the shift
+        virial2 = (shift * batch.volume / batch.n_atoms) ** 2
+        return _loss_terms(out, labels, batch, cfg), virial2
+
+    plain, virial2 = terms({})
+    assert float(plain["stress"]) == pytest.approx(float(virial2.mean()))
+    off, _ = terms({"strained": 0.0})
+    assert float(off["stress"]) == pytest.approx(float(virial2[1]))
+    three, _ = terms({"strain*": 3.0})
+    assert float(three["stress"]) == pytest.approx(float((3 * virial2[0] + virial2[1]) / 4))
+    for name in ("energy", "forces"):
+        assert float(off[name]) == float(plain[name]) == float(three[name])
+
+
 def test_plateau_floor_stops_training(dataset, tmp_path):
     """With no progress possible (lr at its floor, effectively zero) training stops once the
     plateau patience runs out, long before `epochs`."""

@@ -44,6 +44,9 @@ class LossWeights(_Strict):
     by N / mean N (i.e. ΔE²/N up to a constant), so a 0.5 eV error spread over a 63-atom defect
     cell is not drowned by the small cells. `groups` multiplies structure weights by the first
     matching pattern (fnmatch) of info[group_key], e.g. {"dimer": 0.1, "vacancy*": 3}.
+    `stress_groups` multiplies the stress term's weights alone, the same way: a strained
+    crystal's deviatoric stress carries C11 - C12, which its energy resolves only below the
+    noise of the energy fit.
     """
 
     energy: float = Field(1.0, ge=0)
@@ -52,8 +55,9 @@ class LossWeights(_Strict):
     energy_size: Literal["per_atom", "sqrt_atoms"] = "per_atom"
     group_key: str = "config_type"
     groups: dict[str, float] = Field(default_factory=dict)
+    stress_groups: dict[str, float] = Field(default_factory=dict)
 
-    @field_validator("groups")
+    @field_validator("groups", "stress_groups")
     @classmethod
     def _non_negative(cls, value: dict[str, float]) -> dict[str, float]:
         bad = {k: v for k, v in value.items() if v < 0}

@@ -29,6 +29,7 @@ class Labelled:
     stress: np.ndarray | None  # Voigt, eV/Å^3, ASE sign
     weight: float
     source: str  # "file.extxyz:17"
+    stress_weight: float = 1.0  # multiplies `weight` in the stress term alone
 
 
 def expand_paths(patterns: Sequence[str]) -> list[str]:

@@ -50,6 +50,7 @@ def prepare(cfg: TrainConfig) -> Prepared:
     test = read(cfg.test) if cfg.test else [items[k] for k in test_idx]
     for it in [*train, *val, *test]:
         it.weight *= group_weight(it, cfg.loss.group_key, cfg.loss.groups)
+        it.stress_weight = group_weight(it, cfg.loss.group_key, cfg.loss.stress_groups)
     species = cfg.model.species or sorted({s for it in [*items, *train] for s in it.atoms.symbols})
     cutoff = cfg.model.cutoff
     graphs = {name: GraphSet(data, species, cutoff)

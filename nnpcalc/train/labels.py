@@ -24,6 +24,7 @@ class LabelBatch:
     atom_weight: torch.Tensor  # (N,) structure weight × optional GDF weight
     stress: torch.Tensor  # (B, 6) eV/Å^3
     stress_mask: torch.Tensor  # (B,) bool
+    stress_weight: torch.Tensor  # (B,) structure weight × stress group weight
 
 
 class GraphSet:
@@ -68,5 +69,6 @@ class GraphSet:
             stress=t(np.stack(stress)),
             stress_mask=t([it.stress is not None and it.atoms.pbc.all() for it in items],
                           torch.bool),
+            stress_weight=t([it.weight * it.stress_weight for it in items]),
         )
         return graphs, labels

@@ -100,7 +100,7 @@ def _loss_parts(out, labels, batch, cfg: TrainConfig) -> dict[str, tuple[torch.T
         parts["forces"] = ((w * df2).sum(), w.sum())
     if "stress" in out:
         dv = (voigt(out["stress"]) - labels.stress) * (batch.volume / n)[:, None]
-        w = labels.weight * labels.stress_mask
+        w = labels.stress_weight * labels.stress_mask
         parts["stress"] = ((w[:, None] * dv**2).mean(-1).sum(), w.sum())
     return parts
 
