@@ -1,6 +1,7 @@
 """Where a model's elastic and vacancy misses come from, measured on the shipped data.
 
     python benchmarks/property_misses.py data/si_model_e3nn.pt data/si_model.pt
+    python benchmarks/property_misses.py runs/accuracy/<row>   # a run directory: its last epoch
 
 1. Elastic constants fitted by cubic linear elasticity to the 16 strained 2-atom training cells
    (`crystal_diamond_strained`): from their PBE stresses, their PBE energies, and each model's
@@ -25,6 +26,7 @@ from ase.units import GPa
 
 from nnpcalc import NNPCalculator
 from nnpcalc.analysis.defects import defect_cell, formation_energy
+from nnpcalc.train.checkpoint import last_epoch_model
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 A0 = 5.4755149431019134  # PBE lattice constant of the baselines (Å)
@@ -99,11 +101,13 @@ def vacancy_geometry(atoms: Atoms, site: np.ndarray) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("models", nargs="+", help="model files")
+    parser.add_argument("models", nargs="+",
+                        help="model files, or run directories (their last epoch)")
     args = parser.parse_args()
     dataset = ase.io.read(DATA / "si_pbe.extxyz", ":")
     strained = [a for a in dataset if a.info["config_type"] == "crystal_diamond_strained"]
-    calcs = {path: NNPCalculator(path) for path in args.models}
+    calcs = {path: NNPCalculator(last_epoch_model(path) if Path(path).is_dir() else path)
+             for path in args.models}
 
     print(f"1. C11 / C12 / C44 (GPa) fitted to the {len(strained)} strained 2-atom training cells")
     fitted = elastic_from_stresses(strained, [a.get_stress() / GPa for a in strained])

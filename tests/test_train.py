@@ -336,3 +336,23 @@ def test_a_grown_e3nn_model_starts_as_the_file_and_trains_its_new_terms(dataset,
     with pytest.raises(ValueError, match="init_from .* differs .* cross_channels"):
         fit(config(dataset, tmp_path, init_from=str(tmp_path / "grown" / "model.pt"),
                    model=small, out=str(tmp_path / "back")), progress=False)
+
+
+def test_last_epoch_model_is_the_weight_average_the_last_epoch_measured(dataset, tmp_path):
+    """The last epoch's weight average (decay 0.5: far from the raw weights), loaded from
+    last.ckpt into best_model.pt's architecture, reproduces the training E/N RMSE the log
+    recorded for that epoch."""
+    from nnpcalc.train.checkpoint import last_epoch_model
+    from nnpcalc.train.fit import prepare
+
+    cfg = config(dataset, tmp_path, epochs=6, ema_decay=0.5, early_stopping="val_loss",
+                 lr=1e-2)
+    fit(cfg, progress=False)
+    run = tmp_path / "run"
+    last = json.loads((run / "log.json").read_text())[-1]
+    items = prepare(validate_config(cfg)).train.items
+    predicted = NNPCalculator(last_epoch_model(run), dtype="float64").predict(
+        [it.atoms for it in items])
+    rmse = 1000 * np.sqrt(np.mean([((p["energy"] - it.energy) / len(it.atoms)) ** 2
+                                   for p, it in zip(predicted, items, strict=True)]))
+    assert rmse == pytest.approx(last["train_energy_rmse_meV_per_atom"], rel=1e-6)
