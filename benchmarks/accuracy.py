@@ -393,6 +393,52 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     # (kept epoch 0: the combined validation metric never beat the start. Its last epoch:
     # validation E/N 10.0, relaxed vacancy 3.02 eV - 0.1 eV more than unweighted, still the
     # collapse; the e3nn model's vacancy is not a matter of three cells' weight.)
+    # session 17: the stage-2 model is not kept between sessions, so rows now continue the
+    # shipped third stage itself (a fourth stage: 100 epochs at lr 3e-4), each against this
+    # control. The strained training cells' deviatoric stress is 40 % soft in both strained
+    # families (C11 - C12 from the labels' stresses 93 / 59 GPa, the model's 58 / 33), while
+    # the stress loss is spent on the largest virial errors (hcp rattled 170, surfaces
+    # 106-116 meV/atom): the strained families weighted 5x
+    "dft270k_e3nn_l4_stage4": ("dft270k", "dft270k_e3nn_l4_cross_ema", {
+        "init_from": "{out}/dft270k_e3nn_l4_cross_ema/model.pt", "epochs": 100,
+        "patience": 100, "lr": 3e-4}),
+    "dft270k_e3nn_l4_stage4_strained": ("dft270k", "dft270k_e3nn_l4_stage4", {
+        "loss": {"groups": {"crystal_diamond_strained*": 5.0}}}),
+    # (C11 / C12 128 / 68 -> 131 / 66 GPa, periodic test cells 4.7 / 3.3 -> 4.9 / 3.3. The
+    # shipped model fine-tuned on the 16 strained 2-atom cells alone, stress weight 1, 60
+    # epochs, reaches 92 % of their C11 - C12 (from 62 %): the form can. The stress term of
+    # those cells alone weighted, 30x: 3.0 against the energy's 10)
+    "dft270k_e3nn_l4_stage4_stress_strained": ("dft270k", "dft270k_e3nn_l4_stage4", {
+        "loss": {"stress_groups": {"crystal_diamond_strained*": 30.0}}}),
+    # (kept epoch 0; its last epoch's C11 - C12 on the 2-atom / rattled 8-atom strained cells
+    # 58 / 33 -> 64 / 38 GPa, where the labels' stresses give 93 / 59: the rattled 8-atom
+    # cells, labelled on the density-3 shifted mesh, disagree with the 2-atom ones on density
+    # 5. The 2-atom cells' stress alone, 30x)
+    "dft270k_e3nn_l4_stage4_stress_strained2": ("dft270k", "dft270k_e3nn_l4_stage4", {
+        "loss": {"stress_groups": {"crystal_diamond_strained": 30.0}}}),
+    # (kept epoch 0; last epoch 58 -> 63 / 36 GPa: the rattled cells were not what held it.
+    # The 2-atom cells' stress term is already of the energy term's size at 30x and moves
+    # C11 - C12 slowly; at 300x it dominates the loss ten to one)
+    "dft270k_e3nn_l4_stage4_stress_strained2_x300": ("dft270k", "dft270k_e3nn_l4_stage4", {
+        "loss": {"stress_groups": {"crystal_diamond_strained": 300.0}}}),
+    # Adam's step does not grow with a term's weight once the term dominates; the rate does.
+    # The fourth stage at stage 3's rate (1e-3), without and with the 2-atom stress term 30x
+    "dft270k_e3nn_l4_stage4_lr": ("dft270k", "dft270k_e3nn_l4_stage4", {"lr": 1e-3}),
+    "dft270k_e3nn_l4_stage4_lr_stress_strained2": ("dft270k", "dft270k_e3nn_l4_stage4_lr", {
+        "loss": {"stress_groups": {"crystal_diamond_strained": 30.0}}}),
+    # (C11 / C12 129 / 68 -> 134 / 65 GPa with validation E/N 9.2 -> 9.0 and the periodic test
+    # cells 4.6 / 3.3 -> 4.8 / 3.4 meV/atom: C11 - C12 grows ~7 GPa per 100 epochs. 300 epochs)
+    "dft270k_e3nn_l4_stage4_lr_stress_strained2_300": (
+        "dft270k", "dft270k_e3nn_l4_stage4_lr_stress_strained2", {"epochs": 300,
+                                                                  "patience": 300}),
+    # (C11 / C12 / C44 138 / 63 / 71 GPa, validation 9.3 -> 8.3, periodic test cells 4.6 /
+    # 3.3 as before.) And the three labelled vacancy collapses beside the split data, as
+    # `_vacancy` (session 16) added them to the third stage
+    "dft270k_e3nn_l4_stage4_lr_stress_strained2_300_vacancy": (
+        "dft270k", "dft270k_e3nn_l4_stage4_lr_stress_strained2_300", {
+            "train_only": ["data/si_pbe_active.extxyz"]}),
+    # (C11 / C12 / C44 140 / 61 / 72 GPa, all three inside 10 %; relaxed vacancy 2.69 -> 2.95
+    # eV; periodic test cells 5.3 / 3.9 meV/atom. Shipped as si-pbe-e3nn, the fourth stage.)
 }
 
 
