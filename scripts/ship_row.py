@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import torch
-
-from nnpcalc.models.model_file import save_atomically
+from nnpcalc.models.model_file import read_payload, save_atomically
 from nnpcalc.pretrained import DATA_DIR, sha256
 
 
@@ -32,7 +30,7 @@ def main() -> None:
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("name", help="file name in nnpcalc/data/, e.g. si_model_e3nn.pt")
     args = parser.parse_args()
-    payload = torch.load(args.run_dir / "model.pt", map_location="cpu", weights_only=True)
+    payload = read_payload(args.run_dir / "model.pt")
     renamed = shipped_names(args.run_dir)
     sources = payload["metadata"]["summary"]["split_sources"]
     for split, items in sources.items():

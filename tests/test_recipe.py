@@ -11,6 +11,7 @@ import pytest
 import torch
 from ase.build import bulk
 from ase.calculators.singlepoint import SinglePointCalculator
+from ase.stress import voigt_6_to_full_3x3_stress
 from test_train import config, lj_labelled
 
 from nnpcalc import NNPCalculator
@@ -111,9 +112,7 @@ def test_stress_groups_weigh_the_stress_term_alone(tmp_path):
         types = [it.atoms.info["config_type"] for it in prep.train.items]
         pair = [types.index("strained"), types.index("rattled")]
         batch, labels = prep.train.batch(pair, torch.float64, "cpu")
-        full = torch.zeros(2, 3, 3, dtype=torch.float64)
-        for k, (i, j) in enumerate([(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]):
-            full[:, i, j] = full[:, j, i] = labels.stress[:, k]
+        full = torch.as_tensor(voigt_6_to_full_3x3_stress(labels.stress.numpy()))
         shift = torch.tensor([1e-3, 2e-3], dtype=torch.float64)
         out = {"energy": labels.energy + 0.1, "forces": labels.forces + 0.01,
                "stress": full + shift[:, None, None]}  # every component off by the shift

@@ -14,8 +14,10 @@ from ase.calculators.singlepoint import SinglePointCalculator
 
 from nnpcalc import NNPCalculator, load_model
 from nnpcalc.train import ConfigError, fit, load_config
+from nnpcalc.train.checkpoint import last_epoch_model
 from nnpcalc.train.config import validate_config
 from nnpcalc.train.data import LabelError, read_labelled
+from nnpcalc.train.fit import prepare
 
 
 def lj_labelled(n: int, seed: int = 0) -> list:
@@ -256,16 +258,12 @@ def sw_labelled_mix() -> tuple[list, list]:
 
 
 def test_monitor_finds_invariant_points_and_logs_the_direct_value(tmp_path):
-    from nnpcalc.train.fit import prepare
-
     train, validation = sw_labelled_mix()
     ase.io.write(tmp_path / "train.extxyz", train)
     ase.io.write(tmp_path / "val.extxyz", validation)
     cfg = config(tmp_path / "train.extxyz", tmp_path, epochs=2,
                  validation=[str(tmp_path / "val.extxyz")],
                  isolated_atom_energies={"Si": 0.0}, monitor={"enabled": True})
-    from nnpcalc.train.config import validate_config
-
     prep = prepare(validate_config(cfg))
     found = {(p.source, p.name.split(":")[-1]) for p in prep.monitor.points}
     assert found == {("train", "0"), ("train", "1"), ("train", "2"), ("validation", "0"),
@@ -298,7 +296,6 @@ def test_gdf_in_training_weights_the_vacancy_neighbours_up(tmp_path):
     """The trainer's GDF weights come from the model's own features: in a set of rattled
     diamond cells and one vacancy cell, the vacancy's neighbours are the rare environments."""
     from nnpcalc.neighbors import neighbor_list
-    from nnpcalc.train.fit import prepare
 
     train, _ = sw_labelled_mix()
     path = tmp_path / "mix.extxyz"
@@ -342,9 +339,6 @@ def test_last_epoch_model_is_the_weight_average_the_last_epoch_measured(dataset,
     """The last epoch's weight average (decay 0.5: far from the raw weights), loaded from
     last.ckpt into best_model.pt's architecture, reproduces the training E/N RMSE the log
     recorded for that epoch."""
-    from nnpcalc.train.checkpoint import last_epoch_model
-    from nnpcalc.train.fit import prepare
-
     cfg = config(dataset, tmp_path, epochs=6, ema_decay=0.5, early_stopping="val_loss",
                  lr=1e-2)
     fit(cfg, progress=False)
