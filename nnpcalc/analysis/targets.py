@@ -1,0 +1,90 @@
+"""Acceptance targets of a shipped model against DFT, as data, and the scorecard of a report.
+
+Which of two models is better is a question about what people compute with it — elastic
+constants, phonons, the vacancy, the audit of its atomic energies — not only about test-set
+energies. The targets are issue 10's list for a shipped Si model; `nnpcalc demo` ships the model
+that meets most of them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    path: tuple[str, ...]  # where the model's value sits in report.json
+    tolerance: float
+    unit: str
+    reference: str | None = None  # key of the DFT value in the baselines; None: an upper bound
+    relative: bool = False  # tolerance as a fraction of the DFT value
+    only_if: tuple[tuple[str, ...], object] | None = None  # (path, value) the row must show
+
+    def describe(self) -> str:
+        if self.reference is None:
+            return f"≤ {self.tolerance:g} {self.unit}"
+        if self.relative:
+            return f"± {100 * self.tolerance:g} %"
+        return f"± {self.tolerance:g} {self.unit}"
+
+
+_TEST, _PROPS = "test_errors", "properties"
+TARGETS = (
+    Target("test E/N MAE, periodic cells", (_TEST, "energy_mae_meV_per_atom_periodic"), 4.0,
+           "meV/atom"),
+    Target("test E/N RMSE, periodic cells", (_TEST, "energy_rmse_meV_per_atom_periodic"), 6.0,
+           "meV/atom"),
+    Target("test forces MAE", (_TEST, "forces_mae_eV_per_A"), 0.08, "eV/Å"),
+    Target("a0", (_PROPS, "eos", "a0_angstrom"), 0.01, "Å", "a0_angstrom"),
+    Target("B", (_PROPS, "eos", "B_GPa"), 3.0, "GPa", "B_GPa"),
+    Target("C11", (_PROPS, "elastic", "C11_GPa"), 0.10, "GPa", "C11_GPa", relative=True),
+    Target("C12", (_PROPS, "elastic", "C12_GPa"), 0.10, "GPa", "C12_GPa", relative=True),
+    Target("C44", (_PROPS, "elastic", "C44_GPa"), 0.10, "GPa", "C44_GPa", relative=True),
+    Target("Γ optical phonon", (_PROPS, "phonons", "gamma_optical_THz"), 0.2, "THz",
+           "gamma_optical_THz"),
+    # the 63-atom cell of the DFT baseline only: `--quick` reports relax a smaller one
+    Target("vacancy, 63 atoms, relaxed", (_PROPS, "vacancy", "formation_energy_eV"), 0.15, "eV",
+           "vacancy64_formation_eV", only_if=((_PROPS, "vacancy", "n_atoms"), 63)),
+    Target("audit: held-out invariant points", ("audit", "held_out_mapping_rmse_meV"), 10.0,
+           "meV/atom"),
+)
+
+
+def _lookup(summary: dict, path: tuple[str, ...]):
+    for key in path:
+        if not isinstance(summary, dict) or key not in summary:
+            return None
+        summary = summary[key]
+    return summary
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+
+def scorecard(summary: dict, dft: dict, targets: tuple[Target, ...] = TARGETS) -> list[dict]:
+    """One row per target: the model's value, DFT's, and `met` (None where the report does not
+    measure it, e.g. a quick report's small vacancy or baselines without that value)."""
+    rows = []
+    for target in targets:
+        value = _number(_lookup(summary, target.path))
+        reference = _number(dft.get(target.reference)) if target.reference else None
+        measured = value is not None and (target.reference is None or reference is not None)
+        if target.only_if is not None:
+            path, wanted = target.only_if
+            measured = measured and _lookup(summary, path) == wanted
+        met = None
+        if measured and target.reference is None:
+            met = value <= target.tolerance
+        elif measured:
+            scale = abs(reference) if target.relative else 1.0
+            met = abs(value - reference) <= target.tolerance * scale
+        rows.append({"target": target.name, "tolerance": target.describe(), "unit": target.unit,
+                     "model": value, "dft": reference, "met": met})
+    return rows
+
+
+def targets_met(rows: list[dict]) -> int:
+    return sum(row["met"] is True for row in rows)
