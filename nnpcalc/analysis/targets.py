@@ -16,13 +16,15 @@ from dataclasses import dataclass
 class Target:
     name: str
     path: tuple[str, ...]  # where the model's value sits in report.json
-    tolerance: float
-    unit: str
+    tolerance: float | str  # a number, or the one value (a word) that meets the target
+    unit: str = ""
     reference: str | None = None  # key of the DFT value in the baselines; None: an upper bound
     relative: bool = False  # tolerance as a fraction of the DFT value
     only_if: tuple[tuple[str, ...], object] | None = None  # (path, value) the row must show
 
     def describe(self) -> str:
+        if isinstance(self.tolerance, str):
+            return f"= {self.tolerance}"
         if self.reference is None:
             return f"≤ {self.tolerance:g} {self.unit}"
         if self.relative:
@@ -49,6 +51,7 @@ TARGETS = (
            "vacancy64_formation_eV", only_if=((_PROPS, "vacancy", "n_atoms"), 63)),
     Target("audit: held-out invariant points", ("audit", "held_out_mapping_rmse_meV"), 10.0,
            "meV/atom"),
+    Target("audit verdict", ("audit", "verdict"), "physical"),
 )
 
 
@@ -64,23 +67,28 @@ def _number(value) -> float | None:
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
+def _met(target: Target, value, reference: float | None) -> bool | None:
+    if isinstance(target.tolerance, str):
+        return None if value is None else value == target.tolerance
+    if value is None or (target.reference is not None and reference is None):
+        return None
+    if target.reference is None:
+        return value <= target.tolerance
+    scale = abs(reference) if target.relative else 1.0
+    return abs(value - reference) <= target.tolerance * scale
+
+
 def scorecard(summary: dict, dft: dict, targets: tuple[Target, ...] = TARGETS) -> list[dict]:
     """One row per target: the model's value, DFT's, and `met` (None where the report does not
     measure it, e.g. a quick report's small vacancy or baselines without that value)."""
     rows = []
     for target in targets:
-        value = _number(_lookup(summary, target.path))
+        value = _lookup(summary, target.path)
+        value = value if isinstance(target.tolerance, str) else _number(value)
         reference = _number(dft.get(target.reference)) if target.reference else None
-        measured = value is not None and (target.reference is None or reference is not None)
-        if target.only_if is not None:
-            path, wanted = target.only_if
-            measured = measured and _lookup(summary, path) == wanted
-        met = None
-        if measured and target.reference is None:
-            met = value <= target.tolerance
-        elif measured:
-            scale = abs(reference) if target.relative else 1.0
-            met = abs(value - reference) <= target.tolerance * scale
+        met = _met(target, value, reference)
+        if target.only_if is not None and _lookup(summary, target.only_if[0]) != target.only_if[1]:
+            met = None
         rows.append({"target": target.name, "tolerance": target.describe(), "unit": target.unit,
                      "model": value, "dft": reference, "met": met})
     return rows
