@@ -449,6 +449,12 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
             "loss": {"groups": {"crystal_diamond_64": 10.0, "vacancy_relaxed_pbe": 10.0}}}),
     # (kept epoch 0; its last epoch moved the offsets +2.4 / -0.8 -> +2.2 / -1.0 meV/atom and
     # left the vacancy at the PBE geometry at 3.26 eV.)
+    # session 18: steps were the lever of session 17 (C11 - C12 +7 GPa per 100 epochs while
+    # validation E/N fell). The shipped fourth stage continued, nothing else changed: a fifth
+    # stage of 300 more epochs on the same recipe (a warm restart of the cosine at 1e-3)
+    "dft270k_e3nn_l4_stage5": (
+        "dft270k", "dft270k_e3nn_l4_stage4_lr_stress_strained2_300_vacancy", {
+            "init_from": "{out}/dft270k_e3nn_l4_stage4_lr_stress_strained2_300_vacancy/model.pt"}),
 }
 
 
