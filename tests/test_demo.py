@@ -80,7 +80,8 @@ def test_scorecard_reads_each_target_against_its_tolerance():
 def test_scorecard_leaves_unmeasured_targets_open():
     quick = _summary(properties__vacancy={"formation_energy_eV": 3.4, "n_atoms": 7})
     vacancy = [row for row in scorecard(quick, DFT) if row["target"].startswith("vacancy")][0]
-    assert vacancy["met"] is None  # a 7-atom vacancy is not the DFT's 63-atom one
+    # a 7-atom vacancy is not the DFT's 63-atom one: neither judged nor shown as its value
+    assert vacancy["met"] is None and vacancy["model"] is None
     no_c44 = scorecard(_summary(), {k: v for k, v in DFT.items() if k != "C44_GPa"})
     assert [row["met"] for row in no_c44 if row["target"] == "C44"] == [None]
     nan_audit = scorecard(_summary(audit__held_out_mapping_rmse_meV=float("nan")), DFT)

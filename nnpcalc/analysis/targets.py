@@ -86,9 +86,9 @@ def scorecard(summary: dict, dft: dict, targets: tuple[Target, ...] = TARGETS) -
         value = _lookup(summary, target.path)
         value = value if isinstance(target.tolerance, str) else _number(value)
         reference = _number(dft.get(target.reference)) if target.reference else None
-        met = _met(target, value, reference)
         if target.only_if is not None and _lookup(summary, target.only_if[0]) != target.only_if[1]:
-            met = None
+            value = None  # another quantity than the target's (e.g. a smaller vacancy cell)
+        met = _met(target, value, reference)
         rows.append({"target": target.name, "tolerance": target.describe(), "unit": target.unit,
                      "model": value, "dft": reference, "met": met})
     return rows

@@ -177,7 +177,8 @@ def run(args: argparse.Namespace) -> int:
              for name, model in candidates.items()}
     best = _choose(cards, periodic)
     doc = Document("nnpcalc demo: which shipped model, by the numbers")
-    doc.paragraph("Each model's report is in its own directory; every target is issue 10's for "
+    doc.paragraph("Reports: " + ", ".join(f"{name}/report.html" for name in cards)
+                  + ". Every target is issue 10's for "
                   "a shipped model (✓ met, ✗ missed, – not measured, e.g. by a `--quick` run). "
                   f"Shipped: **{best}** ({targets_met(cards[best])} targets met; ties go to the "
                   "lower energy RMSE on the periodic cells in every model's test split).")
