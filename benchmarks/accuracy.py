@@ -538,10 +538,8 @@ def property_misses(props: dict) -> dict:
     dft = json.loads((ROOT / "data" / "si_pbe_baselines.json").read_text())
     out = {}
     for key, target in PROPERTY_TARGETS.items():
-        diff = props[key] - dft[key]
-        off = abs(diff / dft[key]) if target.relative else abs(diff)
-        out[key] = {"model": props[key], "dft": dft[key], "diff": diff,
-                    "ok": off <= target.tolerance}
+        out[key] = {"model": props[key], "dft": dft[key], "diff": props[key] - dft[key],
+                    "ok": target.met(props[key], dft[key])}
     return out
 
 

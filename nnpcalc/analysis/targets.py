@@ -31,6 +31,17 @@ class Target:
             return f"± {100 * self.tolerance:g} %"
         return f"± {self.tolerance:g} {self.unit}"
 
+    def met(self, value, reference: float | None = None) -> bool | None:
+        """Whether `value` meets the target (None: not measured, or no DFT value to judge by)."""
+        if isinstance(self.tolerance, str):
+            return None if value is None else value == self.tolerance
+        if value is None or (self.reference is not None and reference is None):
+            return None
+        if self.reference is None:
+            return value <= self.tolerance
+        scale = abs(reference) if self.relative else 1.0
+        return abs(value - reference) <= self.tolerance * scale
+
 
 _TEST, _PROPS = "test_errors", "properties"
 TARGETS = (
@@ -67,17 +78,6 @@ def _number(value) -> float | None:
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
-def _met(target: Target, value, reference: float | None) -> bool | None:
-    if isinstance(target.tolerance, str):
-        return None if value is None else value == target.tolerance
-    if value is None or (target.reference is not None and reference is None):
-        return None
-    if target.reference is None:
-        return value <= target.tolerance
-    scale = abs(reference) if target.relative else 1.0
-    return abs(value - reference) <= target.tolerance * scale
-
-
 def scorecard(summary: dict, dft: dict, targets: tuple[Target, ...] = TARGETS) -> list[dict]:
     """One row per target: the model's value, DFT's, and `met` (None where the report does not
     measure it, e.g. a quick report's small vacancy or baselines without that value)."""
@@ -88,7 +88,7 @@ def scorecard(summary: dict, dft: dict, targets: tuple[Target, ...] = TARGETS) -
         reference = _number(dft.get(target.reference)) if target.reference else None
         if target.only_if is not None and _lookup(summary, target.only_if[0]) != target.only_if[1]:
             value = None  # another quantity than the target's (e.g. a smaller vacancy cell)
-        met = _met(target, value, reference)
+        met = target.met(value, reference)
         rows.append({"target": target.name, "tolerance": target.describe(), "unit": target.unit,
                      "model": value, "dft": reference, "met": met})
     return rows
