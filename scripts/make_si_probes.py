@@ -21,10 +21,8 @@ import sys
 from pathlib import Path
 
 import ase.io
-import numpy as np
 import yaml
 from ase import Atoms
-from ase.spacegroup import crystal as spacegroup_crystal
 
 from nnpcalc import sampling as s
 from nnpcalc.analysis.invariant import classify, symmetry_dataset
@@ -41,9 +39,6 @@ DENSITY = 8.0
 DENSITY_METAL = 12.0
 METALS = ("sc", "bcc", "fcc", "hcp", "sh")
 SCRATCH = ROOT / "runs" / "probes.extxyz"
-# BC8 Si: x(16c) = 0.1003, a = 6.636 Å (experiment, ambient); scaled by the PBE/experiment
-# ratio of the diamond lattice constants, 5.476 / 5.431.
-BC8_X, BC8_A = 0.1003, 6.636 * 5.476 / 5.431
 
 
 def tag(atoms: Atoms, family: str) -> Atoms:
@@ -52,31 +47,14 @@ def tag(atoms: Atoms, family: str) -> Atoms:
     return atoms
 
 
-def lonsdaleite(volume_per_atom: float) -> Atoms:
-    """Hexagonal diamond, ideal c/a = sqrt(8/3) and z = 1/16: the diamond bond at equal V/N."""
-    a = (4 * volume_per_atom / (np.sqrt(3) / 2 * np.sqrt(8 / 3))) ** (1 / 3)
-    atoms = spacegroup_crystal("Si", [(1 / 3, 2 / 3, 1 / 16)], spacegroup=194,
-                               cellpar=[a, a, a * np.sqrt(8 / 3), 90, 90, 120])
-    return tag(atoms, "lonsdaleite")
-
-
-def bc8(volume_per_atom: float) -> Atoms:
-    """BC8 in its primitive (bcc) cell: 8 atoms, all on the 16c orbit of Ia-3."""
-    a = (16 * volume_per_atom) ** (1 / 3)
-    atoms = spacegroup_crystal("Si", [(BC8_X,) * 3], spacegroup=206, cellpar=[a, a, a, 90, 90, 90],
-                               primitive_cell=True)
-    return tag(atoms, "bc8")
-
-
 def probes() -> list[Atoms]:
     out = []
     for f in (0.78, 0.92, 1.00, 1.08, 1.22):  # training: 0.82-1.18 in steps of 0.04
         out.append(tag(s.crystal("diamond", volume_per_atom=V_DIAMOND * f), "diamond"))
     for f in (0.92, 1.00, 1.08):
-        out.append(lonsdaleite(V_DIAMOND * f))
-    v_bc8 = BC8_A**3 / 16
+        out.append(tag(s.lonsdaleite(volume_per_atom=V_DIAMOND * f), "lonsdaleite"))
     for f in (1.00, 1.06):
-        out.append(bc8(v_bc8 * f))
+        out.append(tag(s.bc8(volume_per_atom=s.BC8_VOLUME * f), "bc8"))
     for phase in ("beta-sn", "sc", "bcc", "fcc", "hcp", "sh"):  # training: 0.85-1.18
         for f in (0.80, 1.24):
             atoms = s.crystal(phase, volume_per_atom=s.DEFAULT_VOLUME[phase] * f)

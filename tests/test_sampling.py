@@ -10,12 +10,14 @@ from ase.calculators.emt import EMT
 from nnpcalc.analysis.invariant import symmetry_dataset
 from nnpcalc.sampling import (
     PHASES,
+    bc8,
     crystal,
     deduplicate,
     diamond_supercell,
     dimer,
     interstitial,
     isolated_atom,
+    lonsdaleite,
     md_snapshots,
     rattled,
     strained,
@@ -103,6 +105,33 @@ def test_surfaces_have_vacuum_and_bad_names_are_rejected():
         crystal("wurtzite")
     with pytest.raises(ValueError, match="octahedral"):
         interstitial("octahedral")
+
+
+def _bond_lengths(atoms, cutoff=2.6):
+    from ase.neighborlist import neighbor_list
+
+    i, d = neighbor_list("id", atoms, cutoff)
+    return [np.sort(d[i == k]) for k in range(len(atoms))]
+
+
+def test_bc8_has_the_measured_bonds_on_one_orbit():
+    """Kasper & Richards (1964), BC8 Si at a = 6.636 Å, x = 0.1003: one bond of 2.30 Å and
+    three of 2.39 Å per atom, all atoms on the 16c orbit of Ia-3 (8 in the primitive cell)."""
+    atoms = bc8(volume_per_atom=6.636**3 / 16)
+    assert len(atoms) == 8 and symmetry_dataset(atoms).number == 206
+    assert len(set(symmetry_dataset(atoms).equivalent_atoms)) == 1
+    for bonds in _bond_lengths(atoms):
+        np.testing.assert_allclose(bonds, [2.30, 2.39, 2.39, 2.39], atol=0.01)
+    assert atoms.get_volume() / 8 == pytest.approx(6.636**3 / 16)
+
+
+def test_lonsdaleite_keeps_the_diamond_bond_at_equal_volume():
+    atoms = lonsdaleite(volume_per_atom=20.0)
+    assert len(atoms) == 4 and symmetry_dataset(atoms).number == 194
+    assert len(set(symmetry_dataset(atoms).equivalent_atoms)) == 1
+    diamond_bond = np.sqrt(3) / 4 * (8 * 20.0) ** (1 / 3)
+    for bonds in _bond_lengths(atoms, cutoff=1.1 * diamond_bond):
+        np.testing.assert_allclose(bonds, [diamond_bond] * 4, rtol=1e-9)
 
 
 def test_rattled_keeps_the_kind():
