@@ -67,6 +67,17 @@ def _clusters_text(errors: dict) -> str:
             + (f" incl. {lone} isolated atom{plural.get(lone, 's')}" if lone else ""))
 
 
+def _errors_text(errors: dict) -> str:
+    """One line of test errors, clusters apart (issue 10 states them separately)."""
+    nan = float("nan")
+    return (f"periodic cells E/N RMSE / MAE "
+            f"{errors.get('energy_rmse_meV_per_atom_periodic', nan):.1f} / "
+            f"{errors.get('energy_mae_meV_per_atom_periodic', nan):.1f} meV/atom, clusters "
+            f"{errors.get('energy_rmse_meV_per_atom_clusters', nan):.1f} "
+            f"({_clusters_text(errors)}), forces MAE "
+            f"{errors.get('forces_mae_eV_per_A', nan):.3f} eV/Å")
+
+
 def _periodic_rmse(candidates: dict[str, Path], structures: list) -> dict[str, float]:
     """Each model's energy RMSE on the periodic cells in every test split: the tie-break."""
     from nnpcalc.analysis.errors import test_set_errors
@@ -80,12 +91,7 @@ def _periodic_rmse(candidates: dict[str, Path], structures: list) -> dict[str, f
         errors = test_set_errors(NNPCalculator(path), common)
         scores[name] = errors.get("energy_rmse_meV_per_atom_periodic",
                                   errors["energy_rmse_meV_per_atom"])
-        print(f"  {name:12s} test E/N RMSE / MAE periodic "
-              f"{errors.get('energy_rmse_meV_per_atom_periodic', float('nan')):.1f} / "
-              f"{errors.get('energy_mae_meV_per_atom_periodic', float('nan')):.1f} meV/atom, "
-              f"clusters {errors.get('energy_rmse_meV_per_atom_clusters', float('nan')):.1f} "
-              f"({_clusters_text(errors)}), "
-              f"forces MAE {errors.get('forces_mae_eV_per_A', float('nan')):.3f} eV/Å")
+        print(f"  {name:12s} test {_errors_text(errors)}")
     return scores
 
 
@@ -138,11 +144,7 @@ def _report(name: str, model: Path, structures: list, dft: dict, out: Path,
     if errors:
         print(f"  test set ({errors['n_structures']} structures): E/N RMSE / MAE "
               f"{errors['energy_rmse_meV_per_atom']:.1f} / {errors['energy_mae_meV_per_atom']:.1f}"
-              " meV/atom; periodic cells "
-              f"{errors.get('energy_rmse_meV_per_atom_periodic', float('nan')):.1f} / "
-              f"{errors.get('energy_mae_meV_per_atom_periodic', float('nan')):.1f}; clusters "
-              f"{errors.get('energy_rmse_meV_per_atom_clusters', float('nan')):.1f}; forces MAE "
-              f"{errors.get('forces_mae_eV_per_A', float('nan')):.3f} eV/Å")
+              f" meV/atom; {_errors_text(errors)}")
     for warning in summary.get("properties", {}).get("warnings", []):
         print(f"  warning: {warning}")
     if "audit" in summary:
