@@ -350,3 +350,19 @@ def test_last_epoch_model_is_the_weight_average_the_last_epoch_measured(dataset,
     rmse = 1000 * np.sqrt(np.mean([((p["energy"] - it.energy) / len(it.atoms)) ** 2
                                    for p, it in zip(predicted, items, strict=True)]))
     assert rmse == pytest.approx(last["train_energy_rmse_meV_per_atom"], rel=1e-6)
+
+
+def test_early_stopping_last_keeps_the_end_of_the_schedule(dataset, tmp_path):
+    """With "last", patience cannot cut the run and the kept model is the final epoch's weight
+    average, whatever the validation error did on the way (lr 0.3 makes it jump about)."""
+    cfg = config(dataset, tmp_path, epochs=5, ema_decay=0.5, early_stopping="last", lr=0.3,
+                 patience=1)
+    fit(cfg, progress=False)
+    run = tmp_path / "run"
+    history = json.loads((run / "log.json").read_text())
+    assert [row["epoch"] for row in history] == [1, 2, 3, 4, 5]
+    kept = torch.load(run / "best_model.pt", weights_only=True)
+    assert kept["metadata"]["epoch"] == 5
+    atoms = [it.atoms for it in prepare(validate_config(cfg)).train.items]
+    assert np.allclose([p["energy"] for p in NNPCalculator(run / "best_model.pt").predict(atoms)],
+                       [p["energy"] for p in NNPCalculator(last_epoch_model(run)).predict(atoms)])

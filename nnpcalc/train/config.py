@@ -100,7 +100,9 @@ class TrainConfig(_Strict):
     ema_decay: float | None = Field(None, gt=0, lt=1)  # evaluate an EMA of the weights (per step)
     weight_decay: float = Field(0.0, ge=0)
     patience: int = Field(60, ge=1)
-    early_stopping: Literal["val_loss", "val_energy", "mapping", "combined"] = "val_loss"
+    # the metric that picks the kept epoch; "last" keeps the end of the schedule (an annealed
+    # cosine), for when the validation set is too small to rank epochs
+    early_stopping: Literal["val_loss", "val_energy", "mapping", "combined", "last"] = "val_loss"
     loss: LossWeights = Field(default_factory=LossWeights)
     keys: LabelKeys = Field(default_factory=LabelKeys)
     skip_missing_labels: bool = False

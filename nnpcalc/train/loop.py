@@ -164,8 +164,9 @@ def _stopping_value(row: dict, rule: str) -> float:
     if rule in ("mapping", "combined") and math.isnan(mapping):
         raise ValueError(f"early_stopping={rule!r} needs held-out invariant points "
                          "(validation crystals, probes or isolated-atom energies)")
+    # "last": every epoch beats the ones before it
     return {"val_loss": val_loss, "val_energy": val_e, "mapping": mapping,
-            "combined": val_e + mapping}[rule]
+            "combined": val_e + mapping, "last": -float(row["epoch"])}[rule]
 
 
 def _write_logs(history: list[dict], out_dir: Path) -> None:
