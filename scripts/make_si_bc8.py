@@ -98,7 +98,7 @@ def main() -> None:
 def table() -> None:
     """The markdown table of data/README.md, from the labelled file."""
     print("| V (Å³/atom) | rattle σ (Å) | E/N − perfect cell (meV/atom) | k-mesh step "
-          "(meV/atom) | max |F| (eV/Å) | GPAW s |")
+          "(meV/atom) | max force (eV/Å) | GPAW s |")
     print("|---|---|---|---|---|---|")
     for atoms in ase.io.read(OUT, ":"):
         print(f"| {atoms.get_volume() / len(atoms):.2f} | {atoms.info['rattle_stdev']:.2f} | "
