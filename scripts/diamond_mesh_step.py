@@ -176,6 +176,17 @@ def move_table_rows(shifts: dict[int, float]) -> None:
     tmp_table.replace(kmesh_path)
 
 
+def move_label(atoms: Atoms, shift: float, source: str) -> None:
+    """Move a shipped-mesh label to the converged mesh by `shift` eV/atom (energies only: the
+    step is measured on energies), recording the shift and where it came from."""
+    results = atoms.calc.results
+    for name in ("energy", "free_energy"):
+        if name in results:
+            results[name] = results[name] + shift * len(atoms)
+    atoms.info[STEP_KEY] = shift
+    atoms.info["dft_kmesh_step_source"] = source
+
+
 def apply(path: Path = SHIPPED_DATA) -> None:
     """Move the supercell labels of `path` by their cells' steps, in place and atomically."""
     data = ase.io.read(path, ":")
@@ -193,14 +204,8 @@ def apply(path: Path = SHIPPED_DATA) -> None:
         fitted = key not in measured
         step = np.polyval(curve, site_volume(atoms) - 20.0) if fitted else measured[key]
         shift = float(step) / 1000
-        results = atoms.calc.results
-        for name in ("energy", "free_energy"):
-            if name in results:
-                results[name] = results[name] + shift * len(atoms)
-        atoms.info[STEP_KEY] = shift
-        atoms.info["dft_kmesh_step_source"] = (
-            "parabola in volume per site through the measured cells" if fitted
-            else "measured on its perfect cell")
+        move_label(atoms, shift, "parabola in volume per site through the measured cells"
+                   if fitted else "measured on its perfect cell")
         shifts[index] = shift
     tmp_data = path.with_suffix(".extxyz.tmp")
     ase.io.write(tmp_data, data, format="extxyz")

@@ -26,6 +26,7 @@ from pathlib import Path
 import ase.io
 import yaml
 from ase import Atoms
+from diamond_mesh_step import STEP_KEY, move_label  # scripts/: the same move of a label
 
 from nnpcalc import sampling as s
 from nnpcalc.labeling import label, structure_hash
@@ -37,7 +38,6 @@ SHIPPED = yaml.safe_load((ROOT / "data" / "gpaw_settings.yaml").read_text())
 CONVERGED = {**SHIPPED, "kpoint_density": 8.0, "kpoint_gamma": True}
 VOLUME_FACTORS = (0.96, 1.03, 1.10)  # of s.BC8_VOLUME; the probes sit at 1.00 and 1.06
 STDEVS = (0.05, 0.10, 0.15)  # Å, the range of the rattled diamond cells
-STEP_KEY = "dft_kmesh_step_eV_per_atom"
 PERFECT_KEY = "perfect_cell_energy_eV_per_atom"  # converged mesh, same volume: for the checks
 WORKERS = "local:2"
 
@@ -79,13 +79,7 @@ def main() -> None:
     cells = labelled(rattled_cells(), SHIPPED, SCRATCH / "rattled_shipped.extxyz")
     for atoms, factor in zip(cells, [f for f in VOLUME_FACTORS for _ in STDEVS], strict=True):
         shipped_e, converged_e = perfect_e[factor]
-        step = converged_e - shipped_e
-        results = atoms.calc.results
-        for name in ("energy", "free_energy"):
-            if name in results:
-                results[name] = results[name] + step * len(atoms)
-        atoms.info[STEP_KEY] = step
-        atoms.info["dft_kmesh_step_source"] = "measured on its perfect cell"
+        move_label(atoms, converged_e - shipped_e, "measured on its perfect cell")
         atoms.info[PERFECT_KEY] = converged_e
     tmp = OUT.with_suffix(".extxyz.tmp")
     ase.io.write(tmp, cells, format="extxyz")
