@@ -56,6 +56,35 @@ def done_hashes(out_path: Path) -> set[str]:
     return set(re.findall(r"\blabel_hash=([0-9a-f]+)\b", out_path.read_text()))
 
 
+def labels_by_hash(out_path: Path) -> dict[str, Atoms]:
+    """Every structure labelled into `out_path`, by its hash (read from the text, as in
+    done_hashes): workers finish out of order, so a caller finds its structures by hash."""
+    out_path = Path(out_path)
+    if not out_path.exists():
+        return {}
+    frames = ase.io.read(out_path, ":")
+    hashes = re.findall(r"\blabel_hash=([0-9a-f]+)\b", out_path.read_text())
+    if len(hashes) != len(frames):
+        raise ValueError(f"{out_path}: {len(frames)} structures but {len(hashes)} label_hash "
+                         "entries; every labelled structure carries one")
+    return dict(zip(hashes, frames, strict=True))
+
+
+def labelled_in_order(structures: Sequence[Atoms], settings: dict, out_path: Path) -> list[Atoms]:
+    """The labels of `structures` (labelled with `settings` into `out_path`) in their order;
+    names the first structure without a label (failed, or never labelled)."""
+    found = labels_by_hash(out_path)
+    out = []
+    for index, atoms in enumerate(structures):
+        key = structure_hash(atoms, settings)
+        if key not in found:
+            raise LookupError(f"structure {index} ({atoms.info.get('config_type', '')}, "
+                              f"{len(atoms)} atoms, hash {key}) has no label in {out_path}: "
+                              f"see {Path(out_path).name}.failures.jsonl")
+        out.append(found[key])
+    return out
+
+
 def append_label(atoms: Atoms, out_path: Path) -> None:
     with open(out_path, "a") as handle:
         ase.io.write(handle, atoms, format="extxyz")

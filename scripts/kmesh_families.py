@@ -36,7 +36,7 @@ from ase import Atoms
 from diamond_mesh_step import STEP_KEY
 
 from nnpcalc import sampling as s
-from nnpcalc.labeling import append_label, done_hashes, label, structure_hash
+from nnpcalc.labeling import append_label, done_hashes, label, labels_by_hash, structure_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -140,12 +140,6 @@ def check_input(atoms: Atoms) -> Atoms:
     return work
 
 
-def load_labels(path: Path) -> dict[str, Atoms]:
-    if not path.exists():
-        return {}
-    return {str(a.info["label_hash"]): a for a in ase.io.read(path, ":")}
-
-
 def write_json(table: dict) -> None:
     tmp = OUT_JSON.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(table, indent=1) + "\n")
@@ -186,7 +180,7 @@ def check(only: list[str] | None, max_atoms: int) -> None:
         verify = ct in LADDERS and len(stored) == 1
         if verify:
             label([work], "gpaw", gamma_settings(VERIFY), scratch)
-        done = load_labels(scratch)
+        done = labels_by_hash(scratch)
         n = len(stored)
         e_d = {}
         t_d = {}
@@ -256,7 +250,7 @@ def reuse_checked(work: list[Atoms], settings: dict, out: Path) -> None:
     """The representative `check` already computed on this mesh: copied, not recomputed.
     Periodic cells only: a cluster's check runs on a k-mesh (`force_pbc`) that its Γ-only
     relabel does not use, under the same geometry hash."""
-    checked = load_labels(RUNS / "checks.extxyz")
+    checked = labels_by_hash(RUNS / "checks.extxyz")
     have = done_hashes(out)
     for atoms in work:
         key = structure_hash(atoms, settings)
@@ -285,7 +279,7 @@ def relabel(only: list[str] | None, max_atoms: int, force: bool = False) -> None
         print(f"== {ct}: {len(work)} structures on density {density}", flush=True)
         reuse_checked(work, gamma_settings(density), out)
         counts = label(work, "gpaw", gamma_settings(density), out)
-        done = load_labels(out)
+        done = labels_by_hash(out)
         keys = [structure_hash(w, gamma_settings(density)) for w in work]
         if counts["failed"] or not all(k in done for k in keys):
             print(f"{ct}: not complete ({counts})", flush=True)
@@ -307,7 +301,7 @@ def merge() -> None:
     path = DATA / "si_pbe.extxyz"
     dataset = ase.io.read(path, ":")
     table = read_json()
-    done = load_labels(RUNS / "relabel.extxyz")
+    done = labels_by_hash(RUNS / "relabel.extxyz")
     new, replaced = [], defaultdict(int)
     for atoms in dataset:
         entry = table["families"].get(atoms.info["config_type"], {})

@@ -29,7 +29,7 @@ from ase import Atoms
 from diamond_mesh_step import STEP_KEY, move_label  # scripts/: the same move of a label
 
 from nnpcalc import sampling as s
-from nnpcalc.labeling import label, structure_hash
+from nnpcalc.labeling import label, labelled_in_order
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "si_pbe_bc8.extxyz"
@@ -54,11 +54,7 @@ def rattled_cells() -> list[Atoms]:
 def labelled(structures: list[Atoms], settings: dict, path: Path) -> list[Atoms]:
     """`structures` labelled with `settings` into `path` (skipping those done), in order."""
     label(structures, "gpaw", settings, path, scheduler=WORKERS)
-    done = {str(a.info["label_hash"]): a for a in ase.io.read(path, ":")}
-    out = [done.get(structure_hash(a, settings)) for a in structures]
-    if any(a is None for a in out):
-        sys.exit(f"some structures failed: see {path}.failures.jsonl")
-    return out
+    return labelled_in_order(structures, settings, path)
 
 
 def perfect_energies() -> dict[float, tuple[float, float]]:

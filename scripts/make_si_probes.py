@@ -26,7 +26,7 @@ from ase import Atoms
 
 from nnpcalc import sampling as s
 from nnpcalc.analysis.invariant import classify, symmetry_dataset
-from nnpcalc.labeling import label, structure_hash
+from nnpcalc.labeling import label, labelled_in_order
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -118,10 +118,7 @@ def main() -> None:
         SCRATCH.write_text(OUT.read_text())
     for atoms in structures:  # labels accumulate in the scratch file (resumable)
         label([atoms], "gpaw", settings_for(atoms), SCRATCH)
-    done = {str(a.info["label_hash"]): a for a in ase.io.read(SCRATCH, ":")}
-    final = [done.get(structure_hash(a, settings_for(a))) for a in structures]
-    if any(a is None for a in final):
-        sys.exit("some probes failed: see runs/probes.extxyz.failures.jsonl")
+    final = [labelled_in_order([a], settings_for(a), SCRATCH)[0] for a in structures]
     tmp = OUT.with_suffix(".extxyz.tmp")
     ase.io.write(tmp, final, format="extxyz")
     os.replace(tmp, OUT)

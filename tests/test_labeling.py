@@ -12,7 +12,7 @@ from ase.calculators.emt import EMT
 from ase.calculators.lj import LennardJones
 
 from nnpcalc.cli import main as cli_main
-from nnpcalc.labeling import gpaw_available, label, structure_hash
+from nnpcalc.labeling import gpaw_available, label, labelled_in_order, structure_hash
 from nnpcalc.sampling import diamond_supercell, dimer, rattled, vacancy
 
 
@@ -62,6 +62,25 @@ def test_rerun_skips_hashes_that_extxyz_reads_as_numbers(tmp_path, monkeypatch, 
     again = label([diamond_supercell()], calc, {}, out, progress=False)
     assert again == {"done_before": 1, "labelled": 0, "failed": 0}
     assert len(ase.io.read(out, ":")) == 1
+    assert len(labelled_in_order([diamond_supercell()], {}, out)) == 1  # found by its hash
+
+
+def test_labels_come_back_in_the_callers_order(tmp_path):
+    """Workers append labels as they finish; a script finds its structures by hash. The file
+    is written in reverse order here; a structure never labelled, or labelled with other
+    settings, must be named as missing."""
+    out = tmp_path / "labelled.extxyz"
+    calc = LennardJones(sigma=2.0, epsilon=0.5, rc=4.5)
+    structures = [dimer("Si", d) for d in (2.2, 2.5, 2.8)]
+    label(structures[::-1], calc, {"xc": "LJ"}, out, progress=False)
+    back = labelled_in_order(structures, {"xc": "LJ"}, out)
+    assert [a.get_distance(0, 1) for a in back] == pytest.approx([2.2, 2.5, 2.8])
+    assert [a.get_potential_energy() for a in back] == pytest.approx(
+        [calc.get_potential_energy(a) for a in structures])
+    with pytest.raises(LookupError, match=r"structure 1 \(dimer, 2 atoms"):
+        labelled_in_order([structures[0], dimer("Si", 3.1)], {"xc": "LJ"}, out)
+    with pytest.raises(LookupError, match="structure 0"):
+        labelled_in_order(structures, {"xc": "other"}, out)
 
 
 def test_hash_depends_on_geometry_and_settings():
