@@ -24,6 +24,11 @@ def calculator(atoms, settings, txt):
     from gpaw import GPAW, PW, FermiDirac
 
     spin = bool(atoms.info.get("spin_polarized", False))
+    # A spin-polarised cluster started without moments stays non-magnetic; its ground state
+    # may be found only from one start, so a caller runs each start it needs (data/README.md)
+    start_moment = settings.get("initial_magmom_per_atom") if spin else None
+    if start_moment is not None:
+        atoms.set_initial_magnetic_moments([start_moment] * len(atoms))
     # Even Monkhorst-Pack meshes are shifted off Γ, which breaks the point symmetry of fcc-
     # and hexagonal-lattice cells; "kpoint_gamma: true" centres them on Γ (data/README.md).
     gamma_centred = bool(settings.get("kpoint_gamma", False))
@@ -39,6 +44,8 @@ def calculator(atoms, settings, txt):
         hund=bool(atoms.info.get("hund", False)),
         symmetry="off" if settings.get("symmetry_off") else {},
         convergence={"energy": settings.get("scf_energy_eV", 1e-6)},
+        # a start that sloshes between moments is cut short and recorded as a failure
+        **({"maxiter": settings["scf_maxiter"]} if "scf_maxiter" in settings else {}),
         txt=txt,
     )
     provenance = {
@@ -51,6 +58,7 @@ def calculator(atoms, settings, txt):
         + ("Gamma-centred" if gamma_centred else "Monkhorst-Pack"),
         "smearing": f"Fermi-Dirac {settings['smearing_eV']} eV",
         "spin_polarized": spin,
+        **({"initial_magmom_per_atom": start_moment} if start_moment is not None else {}),
         "energy_reference": "GPAW reference: energies relative to GPAW's non-spin-polarised "
         "isolated-atom setups",
     }

@@ -85,8 +85,16 @@ def base_settings() -> dict:
     return yaml.safe_load((DATA / "gpaw_settings.yaml").read_text())
 
 
-def gamma_settings(density: float) -> dict:
-    return {**base_settings(), "kpoint_density": float(density), "kpoint_gamma": True}
+def gamma_settings(density: float, start: dict | None = None) -> dict:
+    return {**base_settings(), "kpoint_density": float(density), "kpoint_gamma": True,
+            **(start or {})}
+
+
+def spin_start(atoms: Atoms) -> dict:
+    """A spin-polarised cluster's start moment, as its label had (relabel_clusters_spin.py):
+    started without one, it would stay non-magnetic."""
+    moment = atoms.info.get("dft_initial_magmom_per_atom")
+    return {} if moment is None else {"initial_magmom_per_atom": float(moment)}
 
 
 def clean(atoms: Atoms) -> Atoms:
@@ -170,22 +178,23 @@ def check(only: list[str] | None, max_atoms: int) -> None:
             continue
         work = check_input(stored)
         densities = ladder(ct, stored)
+        moment = spin_start(stored)
         start = time.time()
         if ct in SURROGATE:
             work = surrogate(stored)
             label([work], "gpaw", base_settings(), scratch)
-        label([work], "gpaw", gamma_settings(densities[-1]), scratch)
+        label([work], "gpaw", gamma_settings(densities[-1], moment), scratch)
         for d in densities[:-1]:
-            label([work], "gpaw", gamma_settings(d), scratch)
+            label([work], "gpaw", gamma_settings(d, moment), scratch)
         verify = ct in LADDERS and len(stored) == 1
         if verify:
-            label([work], "gpaw", gamma_settings(VERIFY), scratch)
+            label([work], "gpaw", gamma_settings(VERIFY, moment), scratch)
         done = labels_by_hash(scratch)
         n = len(stored)
         e_d = {}
         t_d = {}
         for d in densities + ((VERIFY,) if verify else ()):
-            key = structure_hash(work, gamma_settings(d))
+            key = structure_hash(work, gamma_settings(d, moment))
             if key in done:
                 e_d[d] = done[key].get_potential_energy() / n
                 t_d[d] = float(done[key].info["wall_time_s"])
