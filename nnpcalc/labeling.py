@@ -26,6 +26,8 @@ from ase.calculators.singlepoint import SinglePointCalculator
 GPAW_PYTHON = "/usr/bin/python3"
 WORKER = Path(__file__).with_name("gpaw_worker.py")
 GPAW_REQUIRED = {"pw_cutoff_eV", "kpoint_density", "smearing_eV"}
+# A label's hash as written: the extxyz reader would turn an all-digit one into a number
+HASH_IN_TEXT = re.compile(r"\blabel_hash=([0-9a-f]+)\b")
 
 
 def gpaw_available() -> bool:
@@ -53,7 +55,7 @@ def done_hashes(out_path: Path) -> set[str]:
     hash into an int (or float) that never equals the string again, so it would be relabelled."""
     if not out_path.exists():
         return set()
-    return set(re.findall(r"\blabel_hash=([0-9a-f]+)\b", out_path.read_text()))
+    return set(HASH_IN_TEXT.findall(out_path.read_text()))
 
 
 def labels_by_hash(out_path: Path) -> dict[str, Atoms]:
@@ -63,7 +65,7 @@ def labels_by_hash(out_path: Path) -> dict[str, Atoms]:
     if not out_path.exists():
         return {}
     frames = ase.io.read(out_path, ":")
-    hashes = re.findall(r"\blabel_hash=([0-9a-f]+)\b", out_path.read_text())
+    hashes = HASH_IN_TEXT.findall(out_path.read_text())
     if len(hashes) != len(frames):
         raise ValueError(f"{out_path}: {len(frames)} structures but {len(hashes)} label_hash "
                          "entries; every labelled structure carries one")
@@ -83,6 +85,14 @@ def labelled_in_order(structures: Sequence[Atoms], settings: dict, out_path: Pat
                               f"see {Path(out_path).name}.failures.jsonl")
         out.append(found[key])
     return out
+
+
+def write_labels(structures: Sequence[Atoms], path: Path) -> None:
+    """Replace `path` with `structures` atomically: a kill mid-write leaves the old file."""
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    ase.io.write(tmp, list(structures), format="extxyz")
+    os.replace(tmp, path)
 
 
 def append_label(atoms: Atoms, out_path: Path) -> None:

@@ -36,7 +36,14 @@ from ase import Atoms
 from diamond_mesh_step import STEP_KEY
 
 from nnpcalc import sampling as s
-from nnpcalc.labeling import append_label, done_hashes, label, labels_by_hash, structure_hash
+from nnpcalc.labeling import (
+    append_label,
+    done_hashes,
+    label,
+    labels_by_hash,
+    structure_hash,
+    write_labels,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -323,9 +330,7 @@ def merge() -> None:
         else:
             new.append(atoms)
     assert [a.info["config_type"] for a in new] == [a.info["config_type"] for a in dataset]
-    tmp = path.with_suffix(".extxyz.tmp")
-    ase.io.write(tmp, new, format="extxyz")
-    os.replace(tmp, path)
+    write_labels(new, path)
     before_path = RUNS / "si_pbe_before.extxyz"  # the labels before any relabelling
     before = ase.io.read(before_path, ":") if before_path.exists() else []
     shifts = defaultdict(list)

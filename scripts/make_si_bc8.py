@@ -19,7 +19,6 @@ Resumable through nnpcalc.labeling.label: rerun after a kill.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from ase import Atoms
 from diamond_mesh_step import STEP_KEY, move_label  # scripts/: the same move of a label
 
 from nnpcalc import sampling as s
-from nnpcalc.labeling import label, labelled_in_order
+from nnpcalc.labeling import label, labelled_in_order, write_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "si_pbe_bc8.extxyz"
@@ -77,9 +76,7 @@ def main() -> None:
         shipped_e, converged_e = perfect_e[factor]
         move_label(atoms, converged_e - shipped_e, "measured on its perfect cell")
         atoms.info[PERFECT_KEY] = converged_e
-    tmp = OUT.with_suffix(".extxyz.tmp")
-    ase.io.write(tmp, cells, format="extxyz")
-    os.replace(tmp, OUT)
+    write_labels(cells, OUT)
     print(f"{len(cells)} cells -> {OUT}; k-mesh steps " + ", ".join(
         f"{f:.2f}: {1000 * (c - s_):+.2f}" for f, (s_, c) in perfect_e.items()) + " meV/atom",
         flush=True)

@@ -17,14 +17,13 @@ spin-polarised from two starts, the lower kept. Resumable through nnpcalc.labeli
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import ase.io
 from ase import Atoms
 from relabel_clusters_spin import lowest_of_starts  # scripts/: labelled as the data's clusters
 
 from nnpcalc import sampling as s
+from nnpcalc.labeling import write_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "si_pbe_dimers.extxyz"
@@ -42,9 +41,7 @@ def dimers() -> list[Atoms]:
 
 def main() -> None:
     final = lowest_of_starts(dimers())
-    tmp = OUT.with_suffix(".extxyz.tmp")
-    ase.io.write(tmp, final, format="extxyz")
-    os.replace(tmp, OUT)
+    write_labels(final, OUT)
     for atoms in final:
         print(f"{atoms.info['distance']:.2f} Å  {atoms.get_potential_energy() / 2:+.4f} eV/atom",
               flush=True)

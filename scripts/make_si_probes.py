@@ -16,7 +16,6 @@ Resumable through nnpcalc.labeling.label: rerun the command after a kill.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from ase import Atoms
 
 from nnpcalc import sampling as s
 from nnpcalc.analysis.invariant import classify, symmetry_dataset
-from nnpcalc.labeling import label, labelled_in_order
+from nnpcalc.labeling import label, labelled_in_order, write_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -119,9 +118,7 @@ def main() -> None:
     for atoms in structures:  # labels accumulate in the scratch file (resumable)
         label([atoms], "gpaw", settings_for(atoms), SCRATCH)
     final = [labelled_in_order([a], settings_for(a), SCRATCH)[0] for a in structures]
-    tmp = OUT.with_suffix(".extxyz.tmp")
-    ase.io.write(tmp, final, format="extxyz")
-    os.replace(tmp, OUT)
+    write_labels(final, OUT)
     print(f"{len(final)} probes -> {OUT}", flush=True)
 
 

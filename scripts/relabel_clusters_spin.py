@@ -20,7 +20,6 @@ stay in place (same order, so the same split); resumable through nnpcalc.labelin
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import ase.io
 import yaml
 from ase import Atoms
 
-from nnpcalc.labeling import WORKER_FLAGS, label, labels_by_hash, structure_hash
+from nnpcalc.labeling import WORKER_FLAGS, label, labels_by_hash, structure_hash, write_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -87,9 +86,7 @@ def main() -> None:
     where = [i for i, a in enumerate(data) if is_cluster(a)]
     for i, atoms in zip(where, lowest_of_starts([data[i] for i in where]), strict=True):
         data[i] = atoms
-    tmp = DATA_FILE.with_suffix(".extxyz.tmp")
-    ase.io.write(tmp, data, format="extxyz")
-    os.replace(tmp, DATA_FILE)
+    write_labels(data, DATA_FILE)
     print(f"{len(where)} clusters relabelled spin-polarised in {DATA_FILE}", flush=True)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import ase.io
 import numpy as np
@@ -12,7 +13,7 @@ from ase.calculators.emt import EMT
 from ase.calculators.lj import LennardJones
 
 from nnpcalc.cli import main as cli_main
-from nnpcalc.labeling import gpaw_available, label, labelled_in_order, structure_hash
+from nnpcalc.labeling import gpaw_available, label, labelled_in_order, structure_hash, write_labels
 from nnpcalc.sampling import diamond_supercell, dimer, rattled, vacancy
 
 
@@ -81,6 +82,29 @@ def test_labels_come_back_in_the_callers_order(tmp_path):
         labelled_in_order([structures[0], dimer("Si", 3.1)], {"xc": "LJ"}, out)
     with pytest.raises(LookupError, match="structure 0"):
         labelled_in_order(structures, {"xc": "other"}, out)
+
+
+def test_write_labels_replaces_the_file_or_leaves_it(tmp_path, monkeypatch):
+    """A relabelled data file is rewritten whole; a write that dies half-way must leave the
+    old file as it was, and no temporary file beside it once a write succeeds."""
+    import nnpcalc.labeling as labeling
+
+    path = tmp_path / "data.extxyz"
+    write_labels([dimer("Si", 2.2)], path)
+    before = path.read_bytes()
+
+    def dies(filename, images, **kwargs):
+        Path(filename).write_text("half a frame")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(labeling.ase.io, "write", dies)
+    with pytest.raises(OSError, match="disk full"):
+        write_labels([dimer("Si", 2.5), dimer("Si", 2.8)], path)
+    assert path.read_bytes() == before
+    monkeypatch.undo()
+    write_labels([dimer("Si", 2.5), dimer("Si", 2.8)], path)
+    assert [a.get_distance(0, 1) for a in ase.io.read(path, ":")] == pytest.approx([2.5, 2.8])
+    assert [p.name for p in tmp_path.iterdir()] == ["data.extxyz"]
 
 
 def test_hash_depends_on_geometry_and_settings():
