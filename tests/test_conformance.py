@@ -33,9 +33,16 @@ def _kinds(si_model, sic_model) -> dict:
         for layer in cross.layers:
             layer.cross_linear.weight.normal_()
     cross.mean_neighbours.fill_(12.0)
+    scalar = E3nnModel(["Si", "C"], cutoff=4.0, l_max=2, channels=4, n_layers=1,
+                       scalar_layer=True)
+    with torch.no_grad():  # the scalar layer's maps start at zero: switch them on
+        for name in ("linear", "self_connection", "product_linear"):
+            getattr(scalar.layers[1], name).weight.normal_()
+    scalar.mean_neighbours.fill_(12.0)
     return {
         "e3nn": NNPCalculator(e3nn, dtype="float64"),
         "e3nn_cross_channels": NNPCalculator(cross, dtype="float64"),
+        "e3nn_scalar_layer": NNPCalculator(scalar, dtype="float64"),
         "bpnn": NNPCalculator(si_model, dtype="float64"),
         "bpnn_two_species": NNPCalculator(sic_model, dtype="float64"),
         "stillinger_weber": SWCalculator(),
@@ -44,7 +51,7 @@ def _kinds(si_model, sic_model) -> dict:
 
 
 KINDS = ["bpnn", "bpnn_two_species", "stillinger_weber", "ensemble", "e3nn",
-         "e3nn_cross_channels"]
+         "e3nn_cross_channels", "e3nn_scalar_layer"]
 
 
 @pytest.mark.parametrize("kind", KINDS)

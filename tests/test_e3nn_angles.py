@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 import torch
 from ase import Atoms
+from e3nn import o3
 
 from nnpcalc.calculator import NNPCalculator
-from nnpcalc.models.e3nn_mp import E3nnModel
+from nnpcalc.models.e3nn_mp import BondProjection, E3nnModel, convolution
 
 
 def _centre_energy(model: E3nnModel, angle_deg: float) -> float:
@@ -78,3 +79,48 @@ def test_cubic_sites_need_l_above_2(l_max, alike):
         atoms.calc = calc
         centre.append(float(atoms.get_potential_energies()[0]))
     assert (abs(centre[0] - centre[1]) < 1e-10) == alike, centre
+
+
+def _chain_end_energy(model: E3nnModel, angle_deg: float) -> float:
+    """Per-atom energy of atom 0 in a chain 0–1–2 of 2.35 Å bonds meeting at `angle_deg` at
+    atom 1; atoms 0 and 2 are ≥ 4.5 Å apart, beyond the 3.0 Å cutoff, for angles ≥ 150°."""
+    t = np.radians(angle_deg)
+    atoms = Atoms("Si3", positions=[[0, 0, 0], [2.35, 0, 0],
+                                    [2.35 * (1 - np.cos(t)), 2.35 * np.sin(t), 0]])
+    atoms.calc = NNPCalculator(model, dtype="float64")
+    return float(atoms.get_potential_energies()[0])
+
+
+@pytest.mark.parametrize("scalar_layer", [False, True])
+def test_the_scalar_layer_sees_the_far_end_of_a_bond(scalar_layer):
+    """One layer: atom 0 knows its neighbour's distance, nothing of the neighbour's other
+    bonds. The scalar layer reads the neighbour's l > 0 features along the bond, so atom 0's
+    energy changes with the angle at atom 1 (same distances, atom 2 out of atom 0's reach)."""
+    torch.manual_seed(0)
+    model = E3nnModel(["Si"], cutoff=3.0, l_max=2, channels=4, n_layers=1,
+                      scalar_layer=scalar_layer)
+    with torch.no_grad():
+        if scalar_layer:  # its maps start at zero
+            for name in ("linear", "self_connection", "product_linear"):
+                getattr(model.layers[1], name).weight.normal_()
+        for p in model.readout.parameters():
+            p.mul_(10.0)
+    energies = [_chain_end_energy(model, a) for a in (150.0, 165.0, 180.0 - 1e-3)]
+    assert (np.ptp(energies) > 1e-4) == scalar_layer, energies
+
+
+def test_bond_projection_is_the_scalar_paths_of_e3nns_tensor_product():
+    """`BondProjection` (written out for speed) against e3nn's general tensor product on the
+    same l ⊗ l → 0e paths (component-normalised harmonics, e3nn's path normalisation): equal."""
+    irreps_in = o3.Irreps("3x0e+3x1o+3x2e")
+    irreps_sh = o3.Irreps.spherical_harmonics(2)
+    general, _ = convolution(irreps_in, irreps_sh, o3.Irreps("3x0e"))
+    written = BondProjection(irreps_in, irreps_sh)
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(50, irreps_in.dim, generator=generator, dtype=torch.float64)
+    sh = o3.spherical_harmonics(irreps_sh, torch.randn(50, 3, generator=generator,
+                                                       dtype=torch.float64), normalize=True)
+    weight = torch.rand(50, written.weight_numel, generator=generator, dtype=torch.float64)
+    assert general.weight_numel == written.weight_numel == 9
+    assert torch.allclose(written(x, sh, weight), general.double()(x, sh, weight),
+                          rtol=1e-12, atol=1e-12)

@@ -13,6 +13,7 @@ from ase.calculators.lj import LennardJones
 from ase.calculators.singlepoint import SinglePointCalculator
 
 from nnpcalc import NNPCalculator, load_model
+from nnpcalc.models.e3nn_mp import Interaction
 from nnpcalc.train import ConfigError, fit, load_config
 from nnpcalc.train.checkpoint import last_epoch_model
 from nnpcalc.train.config import validate_config
@@ -314,25 +315,36 @@ def test_gdf_in_training_weights_the_vacancy_neighbours_up(tmp_path):
                                        model={"kind": "e3nn", "cutoff": 4.5})))
 
 
-def test_a_grown_e3nn_model_starts_as_the_file_and_trains_its_new_terms(dataset, tmp_path):
-    """`cross_channels` adds terms that start at zero (a `grown_settings` entry): a file without
-    them is a valid start whose epoch 0 is the file's model, and the new weights then train;
-    the way back (dropping trained terms) is refused."""
+@pytest.mark.parametrize(("setting", "new_weight"), [
+    ("cross_channels", "layers.0.cross_linear.weight"),
+    ("scalar_layer", "layers.1.linear.weight")])
+def test_a_grown_e3nn_model_starts_as_the_file_and_trains_its_new_terms(dataset, tmp_path,
+                                                                        setting, new_weight,
+                                                                        monkeypatch):
+    """`cross_channels` and `scalar_layer` add terms that start by adding nothing (
+    `grown_settings`): a file without them is a valid start whose epoch 0 is the file's model,
+    and the new weights then train; the way back (dropping trained terms) is refused, and so
+    is a start whose added terms would change the file's energies."""
     small = {"kind": "e3nn", "cutoff": 4.5, "l_max": 2, "channels": 4, "n_layers": 1}
     fit(config(dataset, tmp_path, epochs=3, model=small), progress=False)
     first = json.loads((tmp_path / "run" / "log.json").read_text())
     best = min(first, key=lambda row: row["val_loss"])
     start = str(tmp_path / "run" / "model.pt")
-    grown = {**small, "cross_channels": True}
+    grown = {**small, setting: True}
     fit(config(dataset, tmp_path, epochs=3, lr=1e-3, init_from=start, model=grown,
                out=str(tmp_path / "grown")), progress=False)
     tuned = json.loads((tmp_path / "grown" / "log.json").read_text())
     assert tuned[0]["train_loss"] == pytest.approx(best["train_loss"], rel=1e-6)
     last = torch.load(tmp_path / "grown" / "last.ckpt", weights_only=True)["model"]
-    assert last["layers.0.cross_linear.weight"].abs().max() > 0
-    with pytest.raises(ValueError, match="init_from .* differs .* cross_channels"):
+    assert last[new_weight].abs().max() > 0
+    with pytest.raises(ValueError, match="init_from .* differs .* " + setting):
         fit(config(dataset, tmp_path, init_from=str(tmp_path / "grown" / "model.pt"),
                    model=small, out=str(tmp_path / "back")), progress=False)
+    if setting == "scalar_layer":  # a layer that did not start at zero changes the energies
+        monkeypatch.setattr(Interaction, "zero_start", lambda layer: None)
+        with pytest.raises(ValueError, match="init_from .* weights do not match"):
+            fit(config(dataset, tmp_path, init_from=start, model=grown,
+                       out=str(tmp_path / "unzeroed")), progress=False)
 
 
 def test_last_epoch_model_is_the_weight_average_the_last_epoch_measured(dataset, tmp_path):

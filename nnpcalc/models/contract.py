@@ -24,7 +24,8 @@ reference energies, a linear start — from the training graphs in `fit_statisti
 returns True when that start is a fitted model in its own right (it then competes for the best
 checkpoint as epoch 0). A kind may name `grown_settings` ({setting: value}): settings whose
 other value only adds terms that start at zero, so that `init_from` can start a bigger model
-from a file without them (the trainer checks the added weights are zero).
+from a file without them (the trainer checks that the grown model gives the file's per-atom
+energies).
 """
 
 from __future__ import annotations

@@ -13,7 +13,13 @@ through the next layer's tensor product alone; tests/test_e3nn_angles.py). With
 power spectrum, as SOAP's): the diagonal alone spans Σ_c R_c(r_ij) R_c(r_ik), the cross terms
 R_c(r_ij) R_c'(r_ik) for every pair, which is what the BP cross-shell set needed for SW's
 three-body weight. They start at zero, so a model file without them is a valid start for a
-model with them (`grown_settings`). SW's angular factor
+model with them (`grown_settings`). With `scalar_layer` one more interaction follows whose
+output is scalars only, added to the last layer's scalars: each atom reads its neighbours'
+equivariant features along the bond, Σ_j R(r_ij) x_j,l · Y_l(r̂_ij) (l > 0 features of the last
+layer, which the invariant readout never sees otherwise), so that a bond's energy can depend on
+the environment at its far end — the coordination of a dimer partner against a crystal
+neighbour — at little cost (only the l ⊗ l → 0 paths), with the reach one cutoff longer. Its
+maps start at zero, so it too grows from a file without it. SW's angular factor
 (cos θ + 1/3)² needs l = 2. Node features carry l = 0…l_max irreps (l parity (−1)^l); an
 invariant readout gives per-atom energies
 
@@ -24,8 +30,8 @@ exactly its reference energy, and c_i = Σ_j u(r_ij) is a smooth coordination (u
 envelope) whose weights w start at a least-squares fit of the training energies
 (`coordination_start`): the network then learns what is left instead of the whole cohesive
 energy, which an untrained network, anchored at the isolated atom, is eV/atom away from.
-An atom's energy depends on everything within n_layers × r_c — the "reach" the audit asks
-about.
+An atom's energy depends on everything within (n_layers + scalar_layer) × r_c — the "reach" the
+audit asks about.
 """
 
 from __future__ import annotations
@@ -57,6 +63,7 @@ class E3nnSettings(ModelSettings):
     coordination_start: bool = True  # a fitted per-species coordination term (see the model)
     product: bool = True  # invariants of each atom's summed messages squared (3-body per layer)
     cross_channels: bool = False  # ... and the products of different channels (needs product)
+    scalar_layer: bool = False  # one more interaction with scalar output (see the model)
     # widths of the invariant readout's hidden layers (default: one layer of `channels`)
     readout_hidden: list[PositiveInt] | None = None
 
@@ -89,18 +96,11 @@ class Interaction(torch.nn.Module):
                  cross_channels: bool = False):
         super().__init__()
         self.irreps_in = irreps_in
-        mid, instructions = [], []
-        for i, (mul, ir_in) in enumerate(irreps_in):
-            for j, (_, ir_sh) in enumerate(irreps_sh):
-                for ir in ir_in * ir_sh:
-                    if ir in irreps_out:
-                        instructions.append((i, j, len(mid), "uvu", True))
-                        mid.append((mul, ir))
-        mid = o3.Irreps(mid)
-        mid_sorted, perm, _ = mid.sort()
-        instructions = [(i, j, perm[k], mode, train) for i, j, k, mode, train in instructions]
-        self.tp = o3.TensorProduct(irreps_in, irreps_sh, mid_sorted, instructions,
-                                   shared_weights=False, internal_weights=False)
+        if all(ir.l == 0 for _, ir in irreps_out):
+            self.tp = BondProjection(irreps_in, irreps_sh)
+            mid_sorted = self.tp.irreps_out
+        else:
+            self.tp, mid_sorted = convolution(irreps_in, irreps_sh, irreps_out)
         self.radial = FullyConnectedNet([n_radial, radial_hidden, self.tp.weight_numel],
                                         torch.nn.functional.silu)
         scalars = o3.Irreps([(m, ir) for m, ir in irreps_out if ir.l == 0])
@@ -111,7 +111,10 @@ class Interaction(torch.nn.Module):
         self.linear = o3.Linear(mid_sorted.simplify(), self.gate.irreps_in)
         self.self_connection = o3.FullyConnectedTensorProduct(
             irreps_in, o3.Irreps(f"{n_species}x0e"), self.gate.irreps_in)
-        self.residual = irreps_in == self.gate.irreps_out
+        # residual onto the input's leading block of the output's shape: the whole input of a
+        # layer like the previous one, the scalars of a scalar layer
+        out = self.gate.irreps_out
+        self.residual = irreps_in[:len(out)] == out
         self.product = None
         if product:
             # one squared norm per channel and degree: Σ_jk R_c(r_ij) R_c(r_ik) P_l(cos θ_jik),
@@ -135,7 +138,56 @@ class Interaction(torch.nn.Module):
         if self.cross is not None:
             update = update + self.cross_linear(self.cross(summed))
         out = self.gate(update)
-        return x + out if self.residual else out
+        return x[:, :out.shape[1]] + out if self.residual else out
+
+    def zero_start(self) -> None:
+        """Every map into the update at zero: the layer passes its input's leading block on."""
+        maps = [self.linear, self.self_connection]
+        maps += [m for m in (getattr(self, "product_linear", None),
+                             getattr(self, "cross_linear", None)) if m is not None]
+        with torch.no_grad():
+            for module in maps:
+                module.weight.zero_()
+
+
+def convolution(irreps_in: o3.Irreps, irreps_sh: o3.Irreps,
+                 irreps_out: o3.Irreps) -> tuple[o3.TensorProduct, o3.Irreps]:
+    """x_j ⊗ Y(r̂_ij) on every path into `irreps_out`, one weight per channel and path."""
+    mid, instructions = [], []
+    for i, (mul, ir_in) in enumerate(irreps_in):
+        for j, (_, ir_sh) in enumerate(irreps_sh):
+            for ir in ir_in * ir_sh:
+                if ir in irreps_out:
+                    instructions.append((i, j, len(mid), "uvu", True))
+                    mid.append((mul, ir))
+    mid_sorted, perm, _ = o3.Irreps(mid).sort()
+    instructions = [(i, j, perm[k], mode, train) for i, j, k, mode, train in instructions]
+    tp = o3.TensorProduct(irreps_in, irreps_sh, mid_sorted, instructions,
+                          shared_weights=False, internal_weights=False)
+    return tp, mid_sorted
+
+
+class BondProjection(torch.nn.Module):
+    """The convolution's l ⊗ l → 0 paths alone, x_j,cl · Y_l(r̂_ij) / √(2l+1) per channel c and
+    degree l, times a weight each: a scalar-output layer's whole convolution. The numbers of
+    e3nn's tensor product on these paths (tests/test_e3nn_angles.py), written out because the
+    general one spent ~3x the rest of a one-layer l_max 4 model on them."""
+
+    def __init__(self, irreps_in: o3.Irreps, irreps_sh: o3.Irreps):
+        super().__init__()
+        sh_start = {ir.l: sl.start for (_, ir), sl in zip(irreps_sh, irreps_sh.slices(),
+                                                          strict=True)}
+        self.blocks = [(sl.start, mul, ir.dim, sh_start[ir.l])
+                       for (mul, ir), sl in zip(irreps_in, irreps_in.slices(), strict=True)
+                       if ir.l in sh_start and ir.p == (-1) ** ir.l]
+        self.irreps_out = o3.Irreps(f"{sum(mul for _, mul, _, _ in self.blocks)}x0e")
+        self.weight_numel = self.irreps_out.dim
+
+    def forward(self, x: torch.Tensor, sh: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        out = [(x[:, start:start + mul * dim].reshape(-1, mul, dim)
+                * sh[:, None, at:at + dim]).sum(-1) / math.sqrt(dim)
+               for start, mul, dim, at in self.blocks]
+        return torch.cat(out, dim=1) * weight
 
 
 class ChannelPairs(torch.nn.Module):
@@ -191,14 +243,14 @@ class E3nnModel(torch.nn.Module):
     Settings = E3nnSettings
     # settings that add terms starting at zero: a file with the value given here (or without
     # the key) loads into a model with the other value and computes the same energies
-    grown_settings = {"cross_channels": False}
+    grown_settings = {"cross_channels": False, "scalar_layer": False}
 
     def __init__(self, species: list[str], cutoff: float = 5.0, l_max: int = 1,
                  channels: int = 16, n_layers: int = 2, n_radial: int = 8,
                  radial_hidden: int = 32, envelope_p: int = 6, anchor_isolated: bool = True,
                  coordination_start: bool = True, product: bool = True,
                  readout_hidden: list[int] | None = None, scalars: int | None = None,
-                 cross_channels: bool = False):
+                 cross_channels: bool = False, scalar_layer: bool = False):
         super().__init__()
         if not species:
             raise ValueError("a model needs at least one species")
@@ -212,7 +264,8 @@ class E3nnModel(torch.nn.Module):
                       "coordination_start": bool(coordination_start), "product": bool(product),
                       "readout_hidden": [int(w) for w in readout_hidden or [channels]],
                       "scalars": int(scalars or channels),
-                      "cross_channels": bool(cross_channels)}
+                      "cross_channels": bool(cross_channels),
+                      "scalar_layer": bool(scalar_layer)}
         n_s = len(self.species)
         self.irreps_sh = o3.Irreps.spherical_harmonics(l_max)
         self.embedding = torch.nn.Linear(n_s, channels, bias=False)
@@ -221,6 +274,12 @@ class E3nnModel(torch.nn.Module):
         for _ in range(n_layers):
             layer = Interaction(irreps, hidden, self.irreps_sh, n_s, n_radial, radial_hidden,
                                 product, cross_channels)
+            layers.append(layer)
+            irreps = layer.gate.irreps_out
+        if scalar_layer:
+            layer = Interaction(irreps, o3.Irreps(f"{self.hyper['scalars']}x0e"),
+                                self.irreps_sh, n_s, n_radial, radial_hidden, product)
+            layer.zero_start()  # starts as the model without it (its readout sees the same)
             layers.append(layer)
             irreps = layer.gate.irreps_out
         self.layers = torch.nn.ModuleList(layers)

@@ -76,14 +76,27 @@ def _load_start(model: torch.nn.Module, path: str) -> None:
     if differ:
         raise ValueError(f"init_from {path}: its architecture differs from the config's model "
                          f"block in {', '.join(differ)}")
-    # a grown model's added terms are absent from the file and start at zero: same energies
-    # (their modules' fixed buffers, e.g. e3nn's output masks, are absent with them)
+    # a grown model's added terms are absent from the file and start so that they add nothing
     missing, unexpected = model.load_state_dict(start.state_dict(), strict=False)
-    params = dict(model.named_parameters())
-    added = {k.rpartition(".")[0] for k in missing if k in params and not params[k].any()}
-    if unexpected or any(k.rpartition(".")[0] not in added for k in missing):
+    if unexpected or (missing and not _same_atomic_energies(model, start)):
         raise ValueError(f"init_from {path}: weights do not match the config's model "
                          f"(missing {missing}, unexpected {unexpected})")
+
+
+def _same_atomic_energies(model: torch.nn.Module, start: torch.nn.Module) -> bool:
+    """Both give the same per-atom energies on a random cluster of every species, all pairs
+    within the cutoff (to 1 µeV: a fresh float32 model rounds a file's float64 statistics;
+    neither model is changed)."""
+    generator = torch.Generator().manual_seed(0)
+    n = 3 * len(model.species) + 2
+    positions = torch.rand(n, 3, generator=generator, dtype=torch.float64) * model.cutoff / 2
+    species = torch.arange(n) % len(model.species)
+    edge_i, edge_j = torch.nonzero(~torch.eye(n, dtype=torch.bool), as_tuple=True)
+    vectors = positions[edge_j] - positions[edge_i]
+    with torch.no_grad():
+        found, wanted = (copy.deepcopy(m).double()(species, edge_i, edge_j, vectors)
+                         for m in (start, model))
+    return bool(torch.allclose(found, wanted, rtol=0.0, atol=1e-6))
 
 
 def _loss_parts(out, labels, batch, cfg: TrainConfig) -> dict[str, tuple[torch.Tensor, ...]]:
