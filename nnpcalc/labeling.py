@@ -109,7 +109,7 @@ STALE_KEYS = ("label_hash", "wall_time_s", "magmom", "energy", "free_energy", "s
 WORKER_FLAGS = ("gamma_only", "want_stress", "spin_polarized", "hund", "force_pbc")
 
 
-def _worker_input(atoms: Atoms) -> Atoms:
+def worker_input(atoms: Atoms) -> Atoms:
     """Geometry and worker flags only: stale results in `info` or on a calculator (a relaxed
     or trajectory frame) would be written as labels and break the extxyz writer."""
     return Atoms(atoms.numbers, atoms.positions, cell=atoms.cell, pbc=atoms.pbc,
@@ -124,7 +124,7 @@ def run_gpaw(atoms: Atoms, settings: dict, timeout_s: float = 7200,
     `txt` keeps GPAW's own log (SCF iterations) where long runs can be watched."""
     with tempfile.TemporaryDirectory(prefix="nnpcalc_gpaw_") as tmp:
         structure, result = Path(tmp) / "in.extxyz", Path(tmp) / "out.json"
-        ase.io.write(structure, _worker_input(atoms), format="extxyz")
+        ase.io.write(structure, worker_input(atoms), format="extxyz")
         job = {"structure": str(structure), "settings": settings, "result": str(result),
                "txt": str(Path(txt).resolve() if txt else Path(tmp) / "gpaw.txt")}
         if relax:

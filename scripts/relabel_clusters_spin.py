@@ -27,7 +27,7 @@ import ase.io
 import yaml
 from ase import Atoms
 
-from nnpcalc.labeling import WORKER_FLAGS, label, labels_by_hash, structure_hash, write_labels
+from nnpcalc.labeling import label, labels_by_hash, structure_hash, worker_input, write_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -45,10 +45,8 @@ def is_cluster(atoms: Atoms) -> bool:
 
 def spin_input(atoms: Atoms) -> Atoms:
     """Geometry, the data's flags, spin-polarised."""
-    flags = {k: atoms.info[k] for k in WORKER_FLAGS if k in atoms.info}
-    out = Atoms(atoms.numbers, atoms.positions, cell=atoms.cell, pbc=atoms.pbc,
-                info={**flags, "spin_polarized": True, "hund": False})
-    out.info["config_type"] = atoms.info["config_type"]
+    out = worker_input(atoms)
+    out.info.update(spin_polarized=True, hund=False, config_type=atoms.info["config_type"])
     if "distance" in atoms.info:
         out.info["distance"] = atoms.info["distance"]
     return out

@@ -164,17 +164,17 @@ def test_gpaw_relaxation_resumes_from_its_trajectory(tmp_path):
                                                                  abs=0.01)  # back to the bond
 
 
-def test_worker_input_keeps_geometry_and_flags_only(tmp_path):
+def testworker_input_keeps_geometry_and_flags_only(tmp_path):
     """A relaxed frame carries old results (in info and on its calculator); writing them for
     the GPAW worker failed in the extxyz writer and could pass stale labels on."""
     from ase.calculators.singlepoint import SinglePointCalculator
 
-    from nnpcalc.labeling import _worker_input
+    from nnpcalc.labeling import worker_input
 
     atoms = rattled(diamond_supercell(), 0.05, seed=3)
     atoms.info.update(energy=-1.0, stress=np.eye(3), gamma_only=True, config_type="x")
     atoms.calc = SinglePointCalculator(atoms, energy=-2.0, forces=np.ones((8, 3)))
-    ase.io.write(tmp_path / "in.extxyz", _worker_input(atoms), format="extxyz")
+    ase.io.write(tmp_path / "in.extxyz", worker_input(atoms), format="extxyz")
     back = ase.io.read(tmp_path / "in.extxyz")
     assert back.calc is None and back.info == {"gamma_only": True}
     np.testing.assert_allclose(back.positions, atoms.positions, atol=1e-8)
