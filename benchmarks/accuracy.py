@@ -521,6 +521,39 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
         "init_from": "{out}/dft270s_e3nn_l4_stage8/model.pt"}),
     # (periodic 5.2 / 3.7, forces 0.061, Γ 14.89, vacancy 3.09: shipped as si-pbe-e3nn, the
     # ninth stage; Γ stays 0.24 THz low in the demo)
+    # session 21: Γ is a force constant, and the forces are the one term still above issue
+    # 12's target (train MAE 0.053, test 0.061 eV/A) while the energy term is ~3x the force
+    # term at these errors. A tenth stage of 150 epochs: control, and the forces 3x
+    "dft270s_e3nn_l4_stage10": ("dft270s", "dft270s_e3nn_l4_stage9", {
+        "init_from": "{out}/dft270s_e3nn_l4_stage9/model.pt"}),
+    "dft270s_e3nn_l4_stage10_forces": ("dft270s", "dft270s_e3nn_l4_stage10", {
+        "loss": {"forces": 0.3}}),
+    # The lowered dimers moved surfaces, sc / sh and Γ (session 20): a one-layer model's bond
+    # energy sees its own atom's distances and angles only, so a dimer partner and a crystal
+    # neighbour share its radial functions. A scalar layer (the neighbours' features read
+    # along the bond; starts at zero, so epoch 0 is stage 9) against the control
+    "dft270s_e3nn_l4_stage10_scalar": ("dft270s", "dft270s_e3nn_l4_stage10", {
+        "model": {"scalar_layer": True}}),
+    # The model's forces on the six frozen Γ optical phonons are 2.7-3.5 % low in every one
+    # (k 3 % soft: Γ -1.4 %), errors of 0.01-0.03 eV/A that a force MAE of 0.06 does not
+    # see: those 2-atom cells 10x
+    "dft270s_e3nn_l4_stage10_optical": ("dft270s", "dft270s_e3nn_l4_stage10", {
+        "loss": {"groups": {"crystal_diamond_optical": 10.0}}}),
+    # (Γ -0.23 -> -0.22 THz: their forces 2.6 -> 2.4 % low. The model's force-label slope is
+    # 1.00 on the rattled diamond cells, rms forces 2-3 eV/A, and 0.97 only on these
+    # small-displacement cells: the curvature at the minimum is what the rattled cells do not
+    # pin.) 100x
+    "dft270s_e3nn_l4_stage10_optical100": ("dft270s", "dft270s_e3nn_l4_stage10", {
+        "loss": {"groups": {"crystal_diamond_optical": 100.0}}}),
+    # (Γ 14.94 THz, -0.196: inside 0.2, with the test cells, forces, C and the vacancy as the
+    # control or better.) An eleventh stage: the same recipe, 150 more epochs
+    "dft270s_e3nn_l4_stage11": ("dft270s", "dft270s_e3nn_l4_stage10_optical100", {
+        "init_from": "{out}/dft270s_e3nn_l4_stage10_optical100/model.pt"}),
+    # BP (data/train_si.yaml's recipe, v7) was last trained on the non-spin cluster labels;
+    # on suite dft270s with every labelled addition beside the split
+    "dft270s_v7_extra": ("dft270s", "dft270k_v7", {
+        "train_only": ["data/si_pbe_active.extxyz", "data/si_pbe_bc8.extxyz",
+                       "data/si_pbe_dimers.extxyz"]}),
 }
 
 
