@@ -14,6 +14,10 @@
    vacancy collapses: the vacancy at the PBE geometry misses by 63 × (the PBE-relaxed 63-atom
    cells' offset − the perfect 64-atom cell's), and offsets shared by the perfect crystals but
    not by their distorted neighbours are an invariant-point error the fit leaves.
+4. The slope of the model's forces on the PBE forces per family, Σ F·F_PBE / Σ F_PBE², with the
+   rms PBE force: the frozen Γ phonons (small displacements) against the rattled cells (rms
+   2-3 eV/Å). A slope below 1 only where displacements are small is a curvature at the
+   minimum that the rattled cells do not pin — Γ low while the force MAE looks fine (session 21).
 """
 
 from __future__ import annotations
@@ -94,14 +98,29 @@ def virial_errors(calc, dataset: list[Atoms]) -> dict[str, tuple[float, float]]:
     return out
 
 
-def family_offsets(calc, dataset: list[Atoms]) -> dict[str, tuple[int, float, float]]:
+def family_offsets(dataset: list[Atoms],
+                   results: list[dict]) -> dict[str, tuple[int, float, float]]:
     """Per family: structures, mean and standard deviation of the E/N error (meV/atom)."""
     by_family = defaultdict(list)
-    for atoms, result in zip(dataset, calc.predict(dataset), strict=True):
+    for atoms, result in zip(dataset, results, strict=True):
         error = (result["energy"] - atoms.get_potential_energy()) / len(atoms)
         by_family[atoms.info["config_type"]].append(1000 * error)
     return {family: (len(v), float(np.mean(v)), float(np.std(v)))
             for family, v in sorted(by_family.items())}
+
+
+def force_slopes(dataset: list[Atoms],
+                 results: list[dict]) -> dict[str, tuple[int, float, float]]:
+    """Per family with PBE forces (rms ≥ 0.02 eV/Å; relaxed cells have none to compare):
+    structures, Σ F·F_PBE / Σ F_PBE², rms F_PBE component (eV/Å)."""
+    sums = defaultdict(lambda: np.zeros(4))  # structures, F·F_PBE, F_PBE², components
+    for atoms, result in zip(dataset, results, strict=True):
+        label = atoms.get_forces()
+        sums[atoms.info["config_type"]] += [1, (result["forces"] * label).sum(),
+                                            (label**2).sum(), label.size]
+    return {family: (int(n), float(dot / square), float(np.sqrt(square / size)))
+            for family, (n, dot, square, size) in sorted(sums.items())
+            if np.sqrt(square / size) >= 0.02}
 
 
 def vacancy_geometry(atoms: Atoms, site: np.ndarray) -> tuple[float, float]:
@@ -153,13 +172,19 @@ def main() -> None:
         print(f"  {path}  {to_site:.3f} / {between:.3f}, E_f {result['formation_energy_eV']:.3f}")
 
     labelled = dataset + ase.io.read(DATA / "si_pbe_active.extxyz", ":")
-    for path, calc in calcs.items():
+    predicted = {path: calc.predict(labelled) for path, calc in calcs.items()}
+    for path, results in predicted.items():
         print(f"3. E/N error by family (model − PBE, meV/atom: structures, mean, sd), {path}")
-        offsets = family_offsets(calc, labelled)
+        offsets = family_offsets(labelled, results)
         for family, (n, mean, sd) in offsets.items():
             print(f"    {family:36s} {n:3d} {mean:+7.2f} {sd:6.2f}")
         at_pbe = 63e-3 * (offsets["vacancy_relaxed_pbe"][1] - offsets["crystal_diamond_64"][1])
         print(f"  vacancy at the PBE geometry from these offsets: {at_pbe:+.3f} eV")
+    for path, results in predicted.items():
+        print(f"4. force slope on PBE by family (structures, Σ F·F_PBE / Σ F_PBE², rms F_PBE "
+              f"eV/Å), {path}")
+        for family, (n, slope, rms) in force_slopes(labelled, results).items():
+            print(f"    {family:36s} {n:3d} {slope:7.4f} {rms:6.3f}")
 
 
 if __name__ == "__main__":
