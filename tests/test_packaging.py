@@ -15,8 +15,10 @@ import pytest
 from ase.build import bulk
 from ase.io import Trajectory
 
-from nnpcalc import NNPCalculator, __version__
-from nnpcalc.pretrained import MODELS, model_path
+from nnpcalc import NNPCalculator, __version__, load_model
+from nnpcalc.models.registry import model_class
+from nnpcalc.pretrained import DATA_DIR, MODELS, model_path
+from nnpcalc.train import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -95,3 +97,22 @@ def test_ase_per_atom_properties_trajectory_and_extxyz(tmp_path):
     assert again.get_potential_energy() == pytest.approx(atoms.get_potential_energy())
     np.testing.assert_allclose(again.get_forces(), atoms.get_forces(), atol=1e-6)
     np.testing.assert_allclose(again.get_potential_energies(), energies, atol=1e-6)
+
+
+def test_shipped_training_configs_form_a_chain_and_describe_their_models():
+    """Every shipped training config validates; each `init_from` is the `out` of another shipped
+    config (a staged model can be retrained from its files alone); each shipped model's
+    architecture is the one its named config asks for."""
+    configs = {p.name: load_config(p) for p in sorted(DATA_DIR.glob("train_si*.yaml"))}
+    outs = {str(Path(c.out)): name for name, c in configs.items()}
+    for name, config in configs.items():
+        if config.init_from:
+            assert str(Path(config.init_from).parent) in outs, (name, config.init_from)
+    for name, entry in MODELS.items():
+        config, model = configs[entry["config"]], load_model(model_path(name))
+        asked = model_class(config.model.kind).config_from_settings(
+            config.model, model.species, model.config()["anchor_isolated"])
+        built = model.config()
+        differ = {k: (v, built.get(k)) for k, v in asked.items()
+                  if v is not None and built.get(k) != v}
+        assert not differ, (name, differ)
