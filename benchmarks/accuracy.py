@@ -555,10 +555,12 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     "dft270s_e3nn_l4_stage11_vacancy": ("dft270s", "dft270s_e3nn_l4_stage11", {
         "loss": {"groups": {"crystal_diamond_64": 100.0, "vacancy_relaxed_pbe": 100.0}}}),
     # (vacancy 3.15 -> 3.17 eV, at the PBE geometry 3.27 -> 3.28: the 64-atom cell's offset
-    # stays +1.4 meV/atom at 100x, so its weight is not what holds it.) The eleventh stage
-    # shipped; a twelfth, 150 more epochs of its recipe
+    # stays +1.4 meV/atom at 100x, so its weight is not what holds it.) A twelfth stage, 150
+    # more epochs of the eleventh's recipe
     "dft270s_e3nn_l4_stage12": ("dft270s", "dft270s_e3nn_l4_stage11", {
         "init_from": "{out}/dft270s_e3nn_l4_stage11/model.pt"}),
+    # (periodic 5.05 / 3.59 -> 4.97 / 3.53, Γ 14.968, vacancy 3.17: shipped as si-pbe-e3nn,
+    # the twelfth stage)
     # BP (data/train_si.yaml's recipe, v7) was last trained on the non-spin cluster labels;
     # on suite dft270s with every labelled addition beside the split
     "dft270s_v7_extra": ("dft270s", "dft270k_v7", {
