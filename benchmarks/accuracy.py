@@ -566,6 +566,13 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     "dft270s_v7_extra": ("dft270s", "dft270k_v7", {
         "train_only": ["data/si_pbe_active.extxyz", "data/si_pbe_bc8.extxyz",
                        "data/si_pbe_dimers.extxyz"]}),
+    # (periodic 12.8 / 10.0 against the shipped BP's 9.4 / 6.4 in the demo: worse.) The
+    # shipped BP itself continued on these labels, 150 epochs at 1e-3: do its clusters (196
+    # meV/atom off since the relabel) come down without losing its bulk?
+    "dft270s_v7_shipped_tuned": ("dft270s", "dft270s_v7_extra", {
+        "init_from": "data/si_model.pt", "epochs": 150, "patience": 150, "lr": 1e-3}),
+    # (validation E/N 73.5 -> 19.3, but periodic test cells 13.6 / 10.5 and C44 39 GPa: the
+    # shipped BP stays.)
 }
 
 
