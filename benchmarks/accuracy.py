@@ -560,7 +560,14 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     "dft270s_e3nn_l4_stage12": ("dft270s", "dft270s_e3nn_l4_stage11", {
         "init_from": "{out}/dft270s_e3nn_l4_stage11/model.pt"}),
     # (periodic 5.05 / 3.59 -> 4.97 / 3.53, Γ 14.968, vacancy 3.17: shipped as si-pbe-e3nn,
-    # the twelfth stage)
+    # the twelfth stage.) The grown scalar layer stayed unused at 1e-3 (its maps a fortieth of
+    # the first layer's): at three times the rate, against a control at that rate
+    "dft270s_e3nn_l4_stage13_lr3e-3": ("dft270s", "dft270s_e3nn_l4_stage12", {
+        "init_from": "{out}/dft270s_e3nn_l4_stage12/model.pt", "lr": 3e-3}),
+    "dft270s_e3nn_l4_stage13_lr3e-3_scalar": ("dft270s", "dft270s_e3nn_l4_stage13_lr3e-3", {
+        "model": {"scalar_layer": True}}),
+    # (control: periodic 4.93 / 3.56, vacancy 3.20; with the layer 4.92 / 3.51, 3.20, 1.4x the
+    # wall time, its maps again a fortieth of the first layer's: unused at either rate)
     # BP (data/train_si.yaml's recipe, v7) was last trained on the non-spin cluster labels;
     # on suite dft270s with every labelled addition beside the split
     "dft270s_v7_extra": ("dft270s", "dft270k_v7", {
