@@ -15,7 +15,7 @@ import re
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import ase.io
@@ -72,13 +72,17 @@ def labels_by_hash(out_path: Path) -> dict[str, Atoms]:
     return dict(zip(hashes, frames, strict=True))
 
 
-def labelled_in_order(structures: Sequence[Atoms], settings: dict, out_path: Path) -> list[Atoms]:
+def labelled_in_order(structures: Sequence[Atoms], settings: dict | Callable[[Atoms], dict],
+                      out_path: Path) -> list[Atoms]:
     """The labels of `structures` (labelled with `settings` into `out_path`) in their order;
-    names the first structure without a label (failed, or never labelled)."""
+    names the first structure without a label (failed, or never labelled). `settings` may be
+    a function of the structure, for a file labelled with settings per structure (e.g. a
+    denser k-mesh for metals), which is then read once."""
+    settings_of = settings if callable(settings) else lambda _: settings
     found = labels_by_hash(out_path)
     out = []
     for index, atoms in enumerate(structures):
-        key = structure_hash(atoms, settings)
+        key = structure_hash(atoms, settings_of(atoms))
         if key not in found:
             raise LookupError(f"structure {index} ({atoms.info.get('config_type', '')}, "
                               f"{len(atoms)} atoms, hash {key}) has no label in {out_path}: "

@@ -117,7 +117,7 @@ def main() -> None:
         SCRATCH.write_text(OUT.read_text())
     for atoms in structures:  # labels accumulate in the scratch file (resumable)
         label([atoms], "gpaw", settings_for(atoms), SCRATCH)
-    final = [labelled_in_order([a], settings_for(a), SCRATCH)[0] for a in structures]
+    final = labelled_in_order(structures, settings_for, SCRATCH)
     write_labels(final, OUT)
     print(f"{len(final)} probes -> {OUT}", flush=True)
 

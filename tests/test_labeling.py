@@ -82,6 +82,17 @@ def test_labels_come_back_in_the_callers_order(tmp_path):
         labelled_in_order([structures[0], dimer("Si", 3.1)], {"xc": "LJ"}, out)
     with pytest.raises(LookupError, match="structure 0"):
         labelled_in_order(structures, {"xc": "other"}, out)
+    # settings per structure: one file, two settings, each structure found under its own
+    label([dimer("Si", 3.1)], calc, {"xc": "other"}, out, progress=False)
+    mixed = [structures[0], dimer("Si", 3.1)]
+
+    def by_distance(atoms):
+        return {"xc": "other"} if atoms.get_distance(0, 1) > 3 else {"xc": "LJ"}
+
+    back = labelled_in_order(mixed, by_distance, out)
+    assert [a.get_distance(0, 1) for a in back] == pytest.approx([2.2, 3.1])
+    with pytest.raises(LookupError, match="structure 1"):
+        labelled_in_order(mixed, lambda a: {"xc": "LJ"}, out)
 
 
 def test_write_labels_replaces_the_file_or_leaves_it(tmp_path, monkeypatch):
