@@ -568,6 +568,16 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
         "model": {"scalar_layer": True}}),
     # (control: periodic 4.93 / 3.56, vacancy 3.20; with the layer 4.92 / 3.51, 3.20, 1.4x the
     # wall time, its maps again a fortieth of the first layer's: unused at either rate)
+    # session 22: the training cells still carry family offsets (fcc -5.8, hcp rattled +4.5,
+    # hot crystal +3.4 meV/atom) and the training E/N MAE is 2.3: every atom's energy passes
+    # 16 gated scalars and a 16-wide readout. A fourteenth stage at 3e-3 as the control for
+    # a widened model grown from the thirteenth
+    "dft270s_e3nn_l4_stage14_lr3e-3": ("dft270s", "dft270s_e3nn_l4_stage13_lr3e-3", {
+        "init_from": "{out}/dft270s_e3nn_l4_stage13_lr3e-3/model.pt"}),
+    # the thirteenth stage widened to 64 gated scalars and a 64-wide readout (models.widen:
+    # epoch 0 is the thirteenth stage, the new units read through zeroed weights)
+    "dft270s_e3nn_l4_stage14_wide": ("dft270s", "dft270s_e3nn_l4_stage14_lr3e-3", {
+        "model": {"scalars": 64, "readout_hidden": [64]}}),
     # BP (data/train_si.yaml's recipe, v7) was last trained on the non-spin cluster labels;
     # on suite dft270s with every labelled addition beside the split
     "dft270s_v7_extra": ("dft270s", "dft270k_v7", {

@@ -13,7 +13,8 @@ from ase.calculators.lj import LennardJones
 from ase.calculators.singlepoint import SinglePointCalculator
 
 from nnpcalc import NNPCalculator, load_model
-from nnpcalc.models.e3nn_mp import Interaction
+from nnpcalc.models.e3nn_mp import E3nnModel, Interaction
+from nnpcalc.models.widen import widen_from
 from nnpcalc.train import ConfigError, fit, load_config
 from nnpcalc.train.checkpoint import last_epoch_model
 from nnpcalc.train.config import validate_config
@@ -345,6 +346,39 @@ def test_a_grown_e3nn_model_starts_as_the_file_and_trains_its_new_terms(dataset,
         with pytest.raises(ValueError, match="init_from .* weights do not match"):
             fit(config(dataset, tmp_path, init_from=start, model=grown,
                        out=str(tmp_path / "unzeroed")), progress=False)
+
+
+@pytest.mark.parametrize(("narrow", "wider", "output"), [
+    ({"cutoff": 4.5, "hidden": [6]}, {"hidden": [12]}, "nets.0.2.weight"),
+    ({"kind": "e3nn", "cutoff": 4.5, "l_max": 2, "channels": 4, "n_layers": 1},
+     {"scalars": 8, "readout_hidden": [8]}, "readout.2.weight")])
+def test_a_widened_model_starts_as_the_file_and_trains_its_new_units(dataset, tmp_path,
+                                                                      narrow, wider, output):
+    """A file with narrower layers (`widened_settings`) starts a wider model whose epoch 0 is
+    the file's model; the new units' output weights, zero at the start, then train. Narrowing
+    is refused, and so is widening what the kind does not list (e3nn's l > 0 channels feed
+    the radial network, whose blocks do not copy)."""
+    fit(config(dataset, tmp_path, epochs=3, model=narrow), progress=False)
+    first = json.loads((tmp_path / "run" / "log.json").read_text())
+    best = min(first, key=lambda row: row["val_loss"])
+    start = str(tmp_path / "run" / "model.pt")
+    fit(config(dataset, tmp_path, epochs=3, lr=1e-3, init_from=start,
+               model={**narrow, **wider}, out=str(tmp_path / "wide")), progress=False)
+    tuned = json.loads((tmp_path / "wide" / "log.json").read_text())
+    assert tuned[0]["train_loss"] == pytest.approx(best["train_loss"], rel=1e-6)
+    last = torch.load(tmp_path / "wide" / "last.ckpt", weights_only=True)["model"]
+    old_width = load_model(start).state_dict()[output].shape[1]
+    assert last[output][:, old_width:].abs().min() > 0
+    with pytest.raises(ValueError, match="init_from .* differs .* " + next(iter(wider))):
+        fit(config(dataset, tmp_path, init_from=str(tmp_path / "wide" / "model.pt"),
+                   model=narrow, out=str(tmp_path / "back")), progress=False)
+    if narrow.get("kind") == "e3nn":
+        with pytest.raises(ValueError, match="init_from .* differs .* channels"):
+            fit(config(dataset, tmp_path, init_from=start, model={**narrow, "channels": 8},
+                       out=str(tmp_path / "channels")), progress=False)
+        channels = load_model(start).config() | {"channels": 8}
+        with pytest.raises(ValueError, match="cannot widen layers.0"):
+            widen_from(E3nnModel.from_config(channels), load_model(start))
 
 
 def test_last_epoch_model_is_the_weight_average_the_last_epoch_measured(dataset, tmp_path):

@@ -62,6 +62,7 @@ class BPNN(torch.nn.Module):
     kind = "bpnn"
     Settings = BPNNSettings
     grown_settings: dict = {}  # no setting adds zero-started terms (contract)
+    widened_settings = ("hidden",)  # a file with narrower layers starts a wider net (contract)
     local = True  # E_i depends on atom i's own pairs only (contract: local models)
 
     def __init__(

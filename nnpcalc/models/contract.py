@@ -25,7 +25,9 @@ returns True when that start is a fitted model in its own right (it then compete
 checkpoint as epoch 0). A kind may name `grown_settings` ({setting: value}): settings whose
 other value only adds terms that start at zero, so that `init_from` can start a bigger model
 from a file without them (the trainer checks that the grown model gives the file's per-atom
-energies).
+energies). Likewise `widened_settings` (setting names): widths a file may have fewer of, the
+file then copied into the wider model's leading blocks with every new unit read through a
+zeroed weight (`models.widen`), and checked the same way.
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ class TrainableModel(AtomisticModel, Protocol):
     """A kind the trainer can build from a `model:` settings block and fit statistics for."""
 
     grown_settings: ClassVar[dict[str, Any]]
+    widened_settings: ClassVar[tuple[str, ...]]
 
     @classmethod
     def config_from_settings(cls, settings: Any, species: list[str], anchor_isolated: bool

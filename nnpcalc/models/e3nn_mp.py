@@ -244,6 +244,8 @@ class E3nnModel(torch.nn.Module):
     # settings that add terms starting at zero: a file with the value given here (or without
     # the key) loads into a model with the other value and computes the same energies
     grown_settings = {"cross_channels": False, "scalar_layer": False}
+    # widths a file may have fewer of: `init_from` copies it into the wider maps (models.widen)
+    widened_settings = ("scalars", "readout_hidden")
 
     def __init__(self, species: list[str], cutoff: float = 5.0, l_max: int = 1,
                  channels: int = 16, n_layers: int = 2, n_radial: int = 8,

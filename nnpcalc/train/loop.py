@@ -25,6 +25,7 @@ from nnpcalc.models.contract import TrainingData
 from nnpcalc.models.model_file import load_model, save_model
 from nnpcalc.models.potential import evaluate, voigt
 from nnpcalc.models.registry import model_class
+from nnpcalc.models.widen import widen_from
 from nnpcalc.train import distributed
 from nnpcalc.train.checkpoint import load_checkpoint, save_atomically
 from nnpcalc.train.config import TrainConfig
@@ -73,14 +74,29 @@ def _load_start(model: torch.nn.Module, path: str) -> None:
     grown = model.grown_settings
     differ = sorted(k for k in {*wanted, *found} if wanted.get(k) != found.get(k)
                     and not (k in grown and found.get(k, grown[k]) == grown[k]))
-    if differ:
+    wider = [k for k in differ if k in model.widened_settings
+             and _not_narrower(wanted.get(k), found.get(k))]
+    if set(differ) - set(wider):
         raise ValueError(f"init_from {path}: its architecture differs from the config's model "
-                         f"block in {', '.join(differ)}")
-    # a grown model's added terms are absent from the file and start so that they add nothing
+                         f"block in {', '.join(sorted(set(differ) - set(wider)))}")
+    # a grown model's added terms are absent from the file and start so that they add nothing;
+    # a widened one's new units are read through zeroed weights
+    if wider:
+        widen_from(model, start)
+        if not _same_atomic_energies(model, start):
+            raise ValueError(f"init_from {path}: the model widened in {', '.join(wider)} "
+                             "does not give the file's energies")
+        return
     missing, unexpected = model.load_state_dict(start.state_dict(), strict=False)
     if unexpected or (missing and not _same_atomic_energies(model, start)):
         raise ValueError(f"init_from {path}: weights do not match the config's model "
                          f"(missing {missing}, unexpected {unexpected})")
+
+
+def _not_narrower(wanted, found) -> bool:
+    """A width (or list of widths, one per layer) at least the file's everywhere."""
+    wanted, found = np.atleast_1d(wanted), np.atleast_1d(found)
+    return wanted.shape == found.shape and bool(np.all(wanted >= found))
 
 
 def _same_atomic_energies(model: torch.nn.Module, start: torch.nn.Module) -> bool:
