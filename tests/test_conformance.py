@@ -8,6 +8,7 @@ import ase.io
 import pytest
 import torch
 from broken_calculators import Broken, FalselyLocal, WrongFastDerivatives
+from e3nn_factory import switch_on_scalar_layer
 from structures_factory import rattled_diamond
 
 from nnpcalc.calculator import NNPCalculator
@@ -33,11 +34,8 @@ def _kinds(si_model, sic_model) -> dict:
         for layer in cross.layers:
             layer.cross_linear.weight.normal_()
     cross.mean_neighbours.fill_(12.0)
-    scalar = E3nnModel(["Si", "C"], cutoff=4.0, l_max=2, channels=4, n_layers=1,
-                       scalar_layer=True)
-    with torch.no_grad():  # the scalar layer's maps start at zero: switch them on
-        for name in ("linear", "self_connection", "product_linear"):
-            getattr(scalar.layers[1], name).weight.normal_()
+    scalar = switch_on_scalar_layer(E3nnModel(["Si", "C"], cutoff=4.0, l_max=2, channels=4,
+                                              n_layers=1, scalar_layer=True))
     scalar.mean_neighbours.fill_(12.0)
     return {
         "e3nn": NNPCalculator(e3nn, dtype="float64"),

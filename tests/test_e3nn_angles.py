@@ -13,6 +13,7 @@ import pytest
 import torch
 from ase import Atoms
 from e3nn import o3
+from e3nn_factory import switch_on_scalar_layer
 
 from nnpcalc.calculator import NNPCalculator
 from nnpcalc.models.e3nn_mp import BondProjection, E3nnModel, convolution
@@ -99,10 +100,9 @@ def test_the_scalar_layer_sees_the_far_end_of_a_bond(scalar_layer):
     torch.manual_seed(0)
     model = E3nnModel(["Si"], cutoff=3.0, l_max=2, channels=4, n_layers=1,
                       scalar_layer=scalar_layer)
+    if scalar_layer:
+        switch_on_scalar_layer(model)
     with torch.no_grad():
-        if scalar_layer:  # its maps start at zero
-            for name in ("linear", "self_connection", "product_linear"):
-                getattr(model.layers[1], name).weight.normal_()
         for p in model.readout.parameters():
             p.mul_(10.0)
     energies = [_chain_end_energy(model, a) for a in (150.0, 165.0, 180.0 - 1e-3)]
