@@ -73,6 +73,29 @@ def lonsdaleite(symbol: str = "Si", volume_per_atom: float = DEFAULT_VOLUME["dia
     return _tag(atoms, "crystal_lonsdaleite", volume_per_atom=float(volume_per_atom))
 
 
+def polytype(stacking: str, symbol: str = "Si",
+             volume_per_atom: float = DEFAULT_VOLUME["diamond"]) -> Atoms:
+    """The tetrahedral stacking polytype of `stacking` (bilayer positions A, B, C along the
+    hexagonal c axis, ideal bonds): "ABC" is diamond, "AB" lonsdaleite, "ABCB" 4H and "ABCACB"
+    6H. A bilayer between two unlike neighbours is cubic (staggered bonds), between two like
+    ones hexagonal (one eclipsed bond per atom): the polytypes mix both environments, so their
+    totals constrain the hexagonal site's energy without any atom being an invariant point."""
+    shifts = {"A": (0.0, 0.0), "B": (1 / 3, 2 / 3), "C": (2 / 3, 1 / 3)}
+    n = len(stacking)
+    if n < 2 or set(stacking) - set(shifts) or any(
+            stacking[k] == stacking[(k + 1) % n] for k in range(n)):
+        raise ValueError(f"stacking {stacking!r}: A, B and C, no letter twice in a row "
+                         "(periodically), at least two bilayers")
+    a_cubic = (8 * volume_per_atom) ** (1 / 3)
+    a, layer = a_cubic / np.sqrt(2), a_cubic / np.sqrt(3)  # in-plane spacing, bilayer period
+    cell = [[a, 0, 0], [-a / 2, a * np.sqrt(3) / 2, 0], [0, 0, n * layer]]
+    scaled = [(*shifts[letter], (k + dz) / n) for k, letter in enumerate(stacking)
+              for dz in (0.0, 0.75)]  # the bond along c is 3/4 of the bilayer period
+    atoms = Atoms(symbol * 2 * n, scaled_positions=scaled, cell=cell, pbc=True)
+    return _tag(atoms, f"crystal_polytype_{stacking}", stacking=stacking,
+                volume_per_atom=float(volume_per_atom))
+
+
 def bc8(symbol: str = "Si", volume_per_atom: float = BC8_VOLUME, x: float = BC8_X) -> Atoms:
     """BC8 (16c orbit of Ia-3) in its primitive bcc cell of 8 atoms: the metastable Si phase
     recovered from high pressure, four-coordinated like diamond but with 60-120° bond angles."""

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from ase.build import bulk
 from ase.calculators.emt import EMT
+from ase.neighborlist import neighbor_list
 
 from nnpcalc.analysis.invariant import symmetry_dataset
 from nnpcalc.sampling import (
@@ -19,6 +20,7 @@ from nnpcalc.sampling import (
     isolated_atom,
     lonsdaleite,
     md_snapshots,
+    polytype,
     rattled,
     strained,
     surface,
@@ -108,8 +110,6 @@ def test_surfaces_have_vacuum_and_bad_names_are_rejected():
 
 
 def _bond_lengths(atoms, cutoff=2.6):
-    from ase.neighborlist import neighbor_list
-
     i, d = neighbor_list("id", atoms, cutoff)
     return [np.sort(d[i == k]) for k in range(len(atoms))]
 
@@ -132,6 +132,32 @@ def test_lonsdaleite_keeps_the_diamond_bond_at_equal_volume():
     diamond_bond = np.sqrt(3) / 4 * (8 * 20.0) ** (1 / 3)
     for bonds in _bond_lengths(atoms, cutoff=1.1 * diamond_bond):
         np.testing.assert_allclose(bonds, [diamond_bond] * 4, rtol=1e-9)
+
+
+def _shells(atoms, cutoff: float = 6.0) -> np.ndarray:
+    """Every atom's sorted neighbour distances within `cutoff`, the atoms sorted."""
+    i, d = neighbor_list("id", atoms, cutoff)
+    return np.array(sorted(tuple(np.round(np.sort(d[i == k]), 6)) for k in range(len(atoms))))
+
+
+@pytest.mark.parametrize(("stacking", "reference", "orbits"), [
+    ("ABC", lambda v: crystal("diamond", volume_per_atom=v), 1),
+    ("AB", lambda v: lonsdaleite(volume_per_atom=v), 1),
+    ("ABCB", None, 2), ("ABCACB", None, 3)])
+def test_polytypes_are_diamond_and_lonsdaleite_and_mix_their_sites(stacking, reference, orbits):
+    """ABC stacking has diamond's neighbour shells out to 6 Å (the 5 Å models' reach), AB
+    lonsdaleite's; 4H and 6H keep every bond and the volume, with 2 and 3 orbits of sites."""
+    atoms = polytype(stacking, volume_per_atom=20.0)
+    assert atoms.get_volume() / len(atoms) == pytest.approx(20.0)
+    assert len(set(symmetry_dataset(atoms).equivalent_atoms)) == orbits
+    diamond_bond = np.sqrt(3) / 4 * (8 * 20.0) ** (1 / 3)
+    for bonds in _bond_lengths(atoms, cutoff=1.1 * diamond_bond):
+        np.testing.assert_allclose(bonds, [diamond_bond] * 4, rtol=1e-9)
+    if reference is not None:
+        ref = _shells(reference(20.0))
+        np.testing.assert_allclose(_shells(atoms)[:len(ref)], ref, atol=1e-5)
+    with pytest.raises(ValueError, match="no letter twice in a row"):
+        polytype(stacking + stacking[0])
 
 
 def test_rattled_keeps_the_kind():
