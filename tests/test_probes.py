@@ -153,3 +153,34 @@ def test_gap_dimers_continue_the_data_dimer_curve(dataset):
         assert e_split[below][np.argmax(r_split[below])] < e
         assert e < e_split[above][np.argmin(r_split[above])]
         assert 1000 * abs(e - np.polyval(curve, r)) < 10.0
+
+
+def test_polytype_cells_order_by_their_hexagonal_sites_and_leave_lonsdaleite_held_out(
+        probes, dataset):
+    """data/si_pbe_polytypes.extxyz (scripts/make_si_polytypes.py) trains beside the split: 4H
+    and 6H cells, none an invariant point (two and three orbits), on the probes' mesh with the
+    data's energy zero. Stacking physics orders them at equal volume: 0 < 6H (a third of the
+    sites hexagonal) < 4H (half) < lonsdaleite (all, the probe), measured +2.3 / +4.0 / +12.2
+    meV/atom at the probes' diamond volume."""
+    cells = ase.io.read(DATA / "si_pbe_polytypes.extxyz", ":")
+    data_reference = {k: dataset[0].info[k] for k in REFERENCE_KEYS}
+    assert sorted(len(a) for a in cells) == [8, 8, 8, 12, 12, 12]
+    for atoms in cells:
+        assert atoms.info["config_type"] == f"crystal_polytype_{atoms.info['stacking']}"
+        assert not classify(atoms, cutoff=6.0).is_invariant
+        assert {k: atoms.info[k] for k in REFERENCE_KEYS} == data_reference
+        assert atoms.info["dft_kpoints"] == "density 8.0 /Angstrom^-1, even Gamma-centred"
+        assert not any(coincides(p, atoms) for p in probes)
+
+    def above_diamond(structures, volume):
+        diamond = next(a for a in probes if a.info["probe_family"] == "diamond"
+                       and abs(a.get_volume() / len(a) - volume) < 0.01)
+        atoms = next(a for a in structures if abs(a.get_volume() / len(a) - volume) < 0.01)
+        return 1000 * (atoms.get_potential_energy() / len(atoms)
+                       - diamond.get_potential_energy() / len(diamond))
+
+    volume = 5.47**3 / 8
+    lonsdaleite = [a for a in probes if a.info["probe_family"] == "lonsdaleite"]
+    ordered = [above_diamond([a for a in cells if a.info["stacking"] == stacking], volume)
+               for stacking in ("ABCACB", "ABCB")] + [above_diamond(lonsdaleite, volume)]
+    assert 0 < ordered[0] < ordered[1] < ordered[2], ordered
