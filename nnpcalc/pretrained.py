@@ -23,16 +23,17 @@ MODELS = {
     "si-pbe-e3nn": {"file": "si_model_e3nn.pt", "config": "train_si_e3nn.yaml",
                     "data": "si_pbe.extxyz", "baselines": "si_pbe_baselines.json",
                     "probes": "si_probes.extxyz",
-                    "description": "silicon, GPAW PBE, e3nn (1 layer, l_max 4, 5 Å; twelve "
+                    "description": "silicon, GPAW PBE, e3nn (1 layer, l_max 4, 5 Å; sixteen "
                                    "stages: energy weighted up in the second, the full power "
                                    "spectrum and a weight average in the third, the strained "
                                    "cells' stress and labelled vacancy collapses in the "
                                    "fourth, 300 more epochs of it in the fifth, rattled BC8 "
                                    "cells in the sixth, the spin-polarised clusters weighted "
                                    "10x in the seventh and 1x in the eighth and ninth, the "
-                                   "frozen Γ phonons 100x in the tenth to twelfth): elastic "
-                                   "constants within 10 % and Γ within 0.2 THz of PBE; "
-                                   "vacancy 0.3 eV low"},
+                                   "frozen Γ phonons 100x from the tenth, three times the "
+                                   "rate from the thirteenth, the 4H and 6H polytypes in the "
+                                   "fifteenth and sixteenth): elastic constants within 10 % "
+                                   "and Γ within 0.2 THz of PBE; vacancy 0.2 eV low"},
 }
 
 
