@@ -602,6 +602,35 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     # (test 2.96 MAE, held-out 6.3: shipped as si-pbe-e3nn, the sixteenth stage.) 150 more
     "dft270s_e3nn_l4_stage17_polytypes": ("dft270s", "dft270s_e3nn_l4_stage16_polytypes", {
         "init_from": "{out}/dft270s_e3nn_l4_stage16_polytypes/model.pt"}),
+    # (test 2.93, held-out 6.1: shipped as si-pbe-e3nn, the seventeenth stage.) Session 23:
+    # the worst held-out probes are now fcc (10.5) and sh (9.6), at 0.80 and 1.24 of their
+    # phases' volumes, beyond every training cell of theirs (0.85-1.18). An eighteenth stage
+    # as the control for rattled cells there
+    "dft270s_e3nn_l4_stage18_polytypes": ("dft270s", "dft270s_e3nn_l4_stage17_polytypes", {
+        "init_from": "{out}/dft270s_e3nn_l4_stage17_polytypes/model.pt"}),
+    # rattled fcc, sh, β-Sn and sc cells at 0.76 and 1.28 of their volumes beside the split
+    # (scripts/make_si_metal_volumes.py; the probes stay held out)
+    "dft270s_e3nn_l4_stage18_metals": ("dft270s", "dft270s_e3nn_l4_stage18_polytypes", {
+        "train_only": ["data/si_pbe_active.extxyz", "data/si_pbe_bc8.extxyz",
+                       "data/si_pbe_dimers.extxyz", "data/si_pbe_polytypes.extxyz",
+                       "data/si_pbe_metal_volumes.extxyz"]}),
+    # (worse everywhere: test 2.91 -> 3.46 MAE, held-out 5.89 -> 6.34; the six cells were
+    # +37 to +97 meV/atom off before and fit after, but the probes beside them swung past
+    # PBE: fcc at 1.24 +14.6 -> -14.4, sc at 0.80 -7.0 -> +13.6.) Half the mini-batch: twice
+    # the steps per epoch (every e3nn stage so far used 8)
+    "dft270s_e3nn_l4_stage18_batch4": ("dft270s", "dft270s_e3nn_l4_stage18_polytypes", {
+        "batch_size": 4}),
+    # (batch 4: test 2.91 -> 2.80 MAE, periodic 3.06 -> 2.94, validation 6.68 -> 6.31, held-out
+    # 5.89 -> 5.87, forces 0.0601 both; C11 147.6 -> 144.9, vacancy 3.26 -> 3.21 eV; 1.4x the
+    # wall time.) Half again, and the batch-4 stage continued for 150 more epochs
+    "dft270s_e3nn_l4_stage18_batch2": ("dft270s", "dft270s_e3nn_l4_stage18_polytypes", {
+        "batch_size": 2}),
+    "dft270s_e3nn_l4_stage19_batch4": ("dft270s", "dft270s_e3nn_l4_stage18_batch4", {
+        "init_from": "{out}/dft270s_e3nn_l4_stage18_batch4/model.pt"}),
+    # every vacancy cell 10x (15-, 31- and 63-atom; the PBE-relaxed and the labelled
+    # collapses sit -2.1 and -5.1 meV/atom low, the perfect 64-atom cell +0.8: -0.18 eV)
+    "dft270s_e3nn_l4_stage18_vacancy10": ("dft270s", "dft270s_e3nn_l4_stage18_polytypes", {
+        "loss": {"groups": {"vacancy_*": 10.0}}}),
     # (per_atom alone: test 3.28 -> 2.76 MAE, periodic 3.51 -> 2.96, forces 0.059, but held-out
     # 9.0 and the vacancy at the PBE geometry -0.22 eV.) Both changes together
     "dft270s_e3nn_l4_stage15_polytypes_per_atom": ("dft270s",
