@@ -66,17 +66,22 @@ def perfect_energies() -> dict[float, tuple[float, float]]:
             for f, p, c in zip(VOLUME_FACTORS, shipped, converged, strict=True)}
 
 
+def write_moved(cells: list[Atoms], perfect: list[tuple[float, float]], path: Path) -> None:
+    """Move each cell's label by its perfect cell's k-mesh step, given as that cell's E/N
+    (eV/atom) on the cells' mesh and on the converged one, and write them to `path`."""
+    for atoms, (rough_e, converged_e) in zip(cells, perfect, strict=True):
+        move_label(atoms, converged_e - rough_e, "measured on its perfect cell")
+        atoms.info[PERFECT_KEY] = converged_e
+    write_labels(cells, path)
+
+
 def main() -> None:
     if sys.argv[1:] == ["--table"]:
         table()
         return
     perfect_e = perfect_energies()
     cells = labelled(rattled_cells(), SHIPPED, SCRATCH / "rattled_shipped.extxyz")
-    for atoms, factor in zip(cells, [f for f in VOLUME_FACTORS for _ in STDEVS], strict=True):
-        shipped_e, converged_e = perfect_e[factor]
-        move_label(atoms, converged_e - shipped_e, "measured on its perfect cell")
-        atoms.info[PERFECT_KEY] = converged_e
-    write_labels(cells, OUT)
+    write_moved(cells, [perfect_e[f] for f in VOLUME_FACTORS for _ in STDEVS], OUT)
     print(f"{len(cells)} cells -> {OUT}; k-mesh steps " + ", ".join(
         f"{f:.2f}: {1000 * (c - s_):+.2f}" for f, (s_, c) in perfect_e.items()) + " meV/atom",
         flush=True)

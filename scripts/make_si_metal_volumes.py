@@ -25,13 +25,12 @@ from pathlib import Path
 
 import ase.io
 from ase import Atoms
-from diamond_mesh_step import STEP_KEY, move_label  # scripts/: the same move of a label
-from make_si_bc8 import CONVERGED, PERFECT_KEY, SHIPPED, labelled
+from diamond_mesh_step import STEP_KEY  # scripts/: the k-mesh step's key
+from make_si_bc8 import CONVERGED, PERFECT_KEY, SHIPPED, labelled, write_moved
 from make_si_probes import DENSITY_METAL, METALS
 
 from nnpcalc import sampling as s
 from nnpcalc.analysis.invariant import classify
-from nnpcalc.labeling import write_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "si_pbe_metal_volumes.extxyz"
@@ -69,16 +68,15 @@ def rattled_cells() -> list[Atoms]:
     return out
 
 
-def mesh_steps() -> list[tuple[float, float]]:
-    """(step, converged E/N) per cell of CELLS, eV/atom: the perfect primitive cell on the
-    probes' mesh minus the perfect supercell on the rattled cells' mesh."""
+def perfect_energies() -> list[tuple[float, float]]:
+    """E/N (eV/atom) per cell of CELLS of its perfect cell: the supercell on the rattled cells'
+    mesh and the primitive cell on the probes' mesh."""
     rough = labelled([supercell(*c) for c in CELLS], RATTLED_MESH, SCRATCH / "perfect_d5.extxyz")
     out = []
     for (phase, factor), r in zip(CELLS, rough, strict=True):
         fine = labelled([primitive(phase, factor)], probe_mesh(phase),
                         SCRATCH / "perfect_probe_mesh.extxyz")[0]
-        e_fine = fine.get_potential_energy() / len(fine)
-        out.append((e_fine - r.get_potential_energy() / len(r), e_fine))
+        out.append((r.get_potential_energy() / len(r), fine.get_potential_energy() / len(fine)))
     return out
 
 
@@ -86,16 +84,13 @@ def main() -> None:
     if sys.argv[1:] == ["--table"]:
         table()
         return
-    steps = mesh_steps()
+    perfect = perfect_energies()
     cells = labelled(rattled_cells(), RATTLED_MESH, SCRATCH / "rattled_d5.extxyz")
-    for atoms, (step, converged_e) in zip(cells, steps, strict=True):
-        move_label(atoms, step, "measured on its perfect cell")
-        atoms.info[PERFECT_KEY] = converged_e
-    write_labels(cells, OUT)
-    named = zip(CELLS, steps, strict=True)
+    write_moved(cells, perfect, OUT)
+    named = zip(CELLS, perfect, strict=True)
     print(f"{len(cells)} cells -> {OUT}; k-mesh steps "
-          + ", ".join(f"{p} {f}: {1000 * st:+.2f}" for (p, f), (st, _) in named) + " meV/atom",
-          flush=True)
+          + ", ".join(f"{p} {f}: {1000 * (c - r):+.2f}" for (p, f), (r, c) in named)
+          + " meV/atom", flush=True)
 
 
 def table() -> None:
