@@ -16,6 +16,9 @@ Labels on the density-5 Γ mesh of the rattled fcc and sh families, moved to the
 (density 12 for the 1-atom metals, 8 for β-Sn: make_si_probes.py) by the k-mesh step of the
 perfect cell at the same volume (as make_si_bc8.py): the perfect supercell on density 5 against
 the perfect primitive cell on the probes' mesh. Resumable: rerun after a kill.
+
+Measured (docs/accuracy.md session 23): trained beside the split, the cells fit but the probes
+next to them swung past PBE the other way; no shipped config uses the file.
 """
 
 from __future__ import annotations

@@ -189,9 +189,10 @@ def test_polytype_cells_order_by_their_hexagonal_sites_and_leave_lonsdaleite_hel
 
 def test_metal_volume_cells_continue_their_phases_curves_and_leave_the_probes_held_out(
         probes, dataset):
-    """data/si_pbe_metal_volumes.extxyz (scripts/make_si_metal_volumes.py) trains beside the
-    split: rattled fcc, sh, β-Sn and sc cells beyond the metallic probes' volumes (0.80 and
-    1.24 of each phase's), none an invariant point, with the data's energy zero. Each records
+    """data/si_pbe_metal_volumes.extxyz (scripts/make_si_metal_volumes.py), for training beside
+    the split (an accuracy row; no shipped config): rattled fcc, sh, β-Sn and sc cells beyond
+    the metallic probes' volumes (0.80 and 1.24 of each phase's), none an invariant point, with
+    the data's energy zero. Each records
     its perfect cell's E/N on the probes' mesh, which must continue the Vinet E(V) of that phase
     through the probes and the data's perfect cells: within 2.5 meV/atom (measured 0.6-1.7; five
     of the same cells on the rattled cells' density-5 mesh miss by 3.4-9.0, another energy zero
