@@ -633,6 +633,13 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     # nineteenth stage at batch 8
     "dft270s_e3nn_l4_stage19_polytypes": ("dft270s", "dft270s_e3nn_l4_stage18_polytypes", {
         "init_from": "{out}/dft270s_e3nn_l4_stage18_polytypes/model.pt"}),
+    # (stage 19 shipped.) The perfect cells of the metal-volume cells instead (invariant points
+    # at 0.76 and 1.28, as the data's nine volumes per phase are): with the E(V) of those
+    # phases trained past the probes, are the probes' misses the extrapolation or the mapping?
+    "dft270s_e3nn_l4_stage18_metal_perfect": ("dft270s", "dft270s_e3nn_l4_stage18_polytypes", {
+        "train_only": ["data/si_pbe_active.extxyz", "data/si_pbe_bc8.extxyz",
+                       "data/si_pbe_dimers.extxyz", "data/si_pbe_polytypes.extxyz",
+                       "data/si_pbe_metal_perfect.extxyz"]}),
     # every vacancy cell 10x (15-, 31- and 63-atom; the PBE-relaxed and the labelled
     # collapses sit -2.1 and -5.1 meV/atom low, the perfect 64-atom cell +0.8: -0.18 eV)
     "dft270s_e3nn_l4_stage18_vacancy10": ("dft270s", "dft270s_e3nn_l4_stage18_polytypes", {

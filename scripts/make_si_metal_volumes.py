@@ -3,6 +3,9 @@
     OMP_NUM_THREADS=1 nohup .venv/bin/python scripts/make_si_metal_volumes.py > runs/m.log 2>&1 &
     python scripts/make_si_metal_volumes.py --table     # the table of data/README.md
 
+Writes si_pbe_metal_volumes.extxyz (the rattled cells) and si_pbe_metal_perfect.extxyz (their
+perfect primitive cells on the probes' mesh, the reference of each move).
+
 Why: after the polytypes, the worst held-out probes of the shipped e3nn model are the metallic
 phases at 0.80 and 1.24 of their volumes (fcc +14.8 and sh +11.9 meV/atom at 1.24, β-Sn +7.7
 and sc −7.2 at 0.80), where si_pbe.extxyz holds no cell of theirs (0.85-1.18): every atom
@@ -34,9 +37,13 @@ from make_si_probes import DENSITY_METAL, METALS
 
 from nnpcalc import sampling as s
 from nnpcalc.analysis.invariant import classify
+from nnpcalc.labeling import write_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "si_pbe_metal_volumes.extxyz"
+# the perfect primitive cells at the same volumes: invariant points, for a row that extends the
+# data's E(V) of those phases past the probes (docs/accuracy.md session 23)
+PERFECT_OUT = ROOT / "data" / "si_pbe_metal_perfect.extxyz"
 SCRATCH = ROOT / "runs" / "metal_volumes"
 RATTLED_MESH = {**SHIPPED, "kpoint_density": 5.0, "kpoint_gamma": True}
 # (phase, volume factor of s.DEFAULT_VOLUME): the probes sit at 0.80 and 1.24
@@ -71,25 +78,25 @@ def rattled_cells() -> list[Atoms]:
     return out
 
 
-def perfect_energies() -> list[tuple[float, float]]:
-    """E/N (eV/atom) per cell of CELLS of its perfect cell: the supercell on the rattled cells'
-    mesh and the primitive cell on the probes' mesh."""
+def perfect_cells() -> tuple[list[Atoms], list[Atoms]]:
+    """The perfect cell of each of CELLS, labelled: the supercell on the rattled cells' mesh
+    and the primitive cell on the probes' mesh."""
     rough = labelled([supercell(*c) for c in CELLS], RATTLED_MESH, SCRATCH / "perfect_d5.extxyz")
-    out = []
-    for (phase, factor), r in zip(CELLS, rough, strict=True):
-        fine = labelled([primitive(phase, factor)], probe_mesh(phase),
-                        SCRATCH / "perfect_probe_mesh.extxyz")[0]
-        out.append((r.get_potential_energy() / len(r), fine.get_potential_energy() / len(fine)))
-    return out
+    fine = [labelled([primitive(phase, factor)], probe_mesh(phase),
+                     SCRATCH / "perfect_probe_mesh.extxyz")[0] for phase, factor in CELLS]
+    return rough, fine
 
 
 def main() -> None:
     if sys.argv[1:] == ["--table"]:
         table()
         return
-    perfect = perfect_energies()
+    rough, fine = perfect_cells()
+    perfect = [(r.get_potential_energy() / len(r), f.get_potential_energy() / len(f))
+               for r, f in zip(rough, fine, strict=True)]
     cells = labelled(rattled_cells(), RATTLED_MESH, SCRATCH / "rattled_d5.extxyz")
     write_moved(cells, perfect, OUT)
+    write_labels(fine, PERFECT_OUT)
     named = zip(CELLS, perfect, strict=True)
     print(f"{len(cells)} cells -> {OUT}; k-mesh steps "
           + ", ".join(f"{p} {f}: {1000 * (c - r):+.2f}" for (p, f), (r, c) in named)

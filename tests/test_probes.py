@@ -220,3 +220,13 @@ def test_metal_volume_cells_continue_their_phases_curves_and_leave_the_probes_he
         assert 1000 * abs(perfect - vinet(v, *eos.eos_parameters)) < 2.5, (phase, v)
         if v < volumes.min():  # compressed: a 0.1 Å rattle costs 0.1-0.4 eV/atom here
             assert atoms.get_potential_energy() / len(atoms) - perfect > 0.05
+    # those perfect cells, shipped for a row as data/si_pbe_metal_perfect.extxyz: invariant
+    # points at other volumes than the probes', carrying the recorded energies
+    perfect_cells = ase.io.read(DATA / "si_pbe_metal_perfect.extxyz", ":")
+    for atoms, rattled in zip(perfect_cells, cells, strict=True):
+        assert atoms.info["config_type"] == f"crystal_{rattled.info['phase']}"
+        assert classify(atoms, cutoff=6.0).is_invariant
+        assert not any(coincides(p, atoms) for p in probes)
+        assert abs(atoms.get_volume() / len(atoms) - rattled.get_volume() / len(rattled)) < 1e-9
+        assert (atoms.get_potential_energy() / len(atoms)
+                == rattled.info["perfect_cell_energy_eV_per_atom"])
