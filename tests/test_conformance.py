@@ -34,6 +34,11 @@ def _kinds(si_model, sic_model) -> dict:
         for layer in cross.layers:
             layer.cross_linear.weight.normal_()
     cross.mean_neighbours.fill_(12.0)
+    bispectrum = E3nnModel(["Si", "C"], cutoff=4.0, l_max=3, channels=4, n_layers=1,
+                           bispectrum=True)
+    with torch.no_grad():  # the channel triples start at zero too
+        bispectrum.layers[0].triples_linear.weight.normal_()
+    bispectrum.mean_neighbours.fill_(12.0)
     scalar = switch_on_scalar_layer(E3nnModel(["Si", "C"], cutoff=4.0, l_max=2, channels=4,
                                               n_layers=1, scalar_layer=True))
     scalar.mean_neighbours.fill_(12.0)
@@ -41,6 +46,7 @@ def _kinds(si_model, sic_model) -> dict:
         "e3nn": NNPCalculator(e3nn, dtype="float64"),
         "e3nn_cross_channels": NNPCalculator(cross, dtype="float64"),
         "e3nn_scalar_layer": NNPCalculator(scalar, dtype="float64"),
+        "e3nn_bispectrum": NNPCalculator(bispectrum, dtype="float64"),
         "bpnn": NNPCalculator(si_model, dtype="float64"),
         "bpnn_two_species": NNPCalculator(sic_model, dtype="float64"),
         "stillinger_weber": SWCalculator(),
@@ -49,7 +55,7 @@ def _kinds(si_model, sic_model) -> dict:
 
 
 KINDS = ["bpnn", "bpnn_two_species", "stillinger_weber", "ensemble", "e3nn",
-         "e3nn_cross_channels", "e3nn_scalar_layer"]
+         "e3nn_cross_channels", "e3nn_scalar_layer", "e3nn_bispectrum"]
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -124,3 +124,55 @@ def test_bond_projection_is_the_scalar_paths_of_e3nns_tensor_product():
     assert general.weight_numel == written.weight_numel == 9
     assert torch.allclose(written(x, sh, weight), general.double()(x, sh, weight),
                           rtol=1e-12, atol=1e-12)
+
+
+def _same_angles_other_shape() -> tuple[np.ndarray, np.ndarray]:
+    """Two sets of four unit vectors with the same six angles between them, on other pairs:
+    not congruent (the angles are distinct, and no relabelling of the vectors maps one set's
+    pairs onto the other's). The first set was searched for (scipy, once) so that its angles,
+    put on the pairs of `order`, form a Gram matrix of rank 3: the second set is that matrix's
+    factor. Three-body descriptors see a multiset of (r_j, r_k, θ_jk), the same for both."""
+    polar_azimuth = np.array([4.45062566048922, 0.8038563359717903, 4.1525815925821705,
+                              3.119746303672121, 3.5120889960214208, 0.008763499178855622,
+                              3.6923380420806335, 5.035347163413317]).reshape(4, 2)
+    first = np.array([[np.sin(t) * np.cos(f), np.sin(t) * np.sin(f), np.cos(t)]
+                      for t, f in polar_azimuth])
+    pairs = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+    order = [0, 1, 5, 3, 2, 4]
+    cosines = [first[i] @ first[j] for i, j in pairs]
+    gram = np.eye(4)
+    for (i, j), k in zip(pairs, order, strict=True):
+        gram[i, j] = gram[j, i] = cosines[k]
+    values, vectors = np.linalg.eigh(gram)
+    assert abs(values[0]) < 1e-10 and values[1] > 0.5  # rank 3: four vectors in space
+    second = vectors[:, 1:] * np.sqrt(values[1:])
+    return first, second
+
+
+@pytest.mark.parametrize("bispectrum", [False, True])
+def test_the_bispectrum_tells_apart_what_three_body_terms_cannot(bispectrum):
+    """An atom with four neighbours at 2.5 Å in two shapes with the same six bond angles: its
+    squared norms and channel pairs (the full power spectrum, three-body) are the same, so
+    its energy is; the channel triples (four-body) tell the shapes apart."""
+    first, second = _same_angles_other_shape()
+    angles = [np.sort([np.degrees(np.arccos(np.clip(u @ v, -1, 1)))
+                       for u, v in zip(s[[0, 0, 0, 1, 1, 2]], s[[1, 2, 3, 2, 3, 3]],
+                                       strict=True)]) for s in (first, second)]
+    assert np.allclose(*angles, atol=1e-8) and np.ptp(angles[0]) > 50
+    torch.manual_seed(0)
+    model = E3nnModel(["Si"], cutoff=3.0, l_max=4, channels=4, n_layers=1,
+                      cross_channels=True, bispectrum=bispectrum)
+    with torch.no_grad():  # the grown terms start at zero: switch them on
+        model.layers[0].cross_linear.weight.normal_()
+        if bispectrum:
+            model.layers[0].triples_linear.weight.normal_()
+        for p in model.readout.parameters():
+            p.mul_(10.0)
+    calc = NNPCalculator(model, dtype="float64")
+    centre = []
+    for bonds in (first, second):
+        atoms = Atoms("Si5", positions=[[0, 0, 0], *(2.5 * bonds)])
+        atoms.calc = calc
+        centre.append(float(atoms.get_potential_energies()[0]))
+    assert (abs(centre[0] - centre[1]) > 1e-5) == bispectrum, centre  # 3e-4 and 3e-11 eV
+    assert bispectrum or abs(centre[0] - centre[1]) < 1e-8

@@ -318,11 +318,12 @@ def test_gdf_in_training_weights_the_vacancy_neighbours_up(tmp_path):
 
 @pytest.mark.parametrize(("setting", "new_weight"), [
     ("cross_channels", "layers.0.cross_linear.weight"),
-    ("scalar_layer", "layers.1.linear.weight")])
+    ("scalar_layer", "layers.1.linear.weight"),
+    ("bispectrum", "layers.0.triples_linear.weight")])
 def test_a_grown_e3nn_model_starts_as_the_file_and_trains_its_new_terms(dataset, tmp_path,
                                                                         setting, new_weight,
                                                                         monkeypatch):
-    """`cross_channels` and `scalar_layer` add terms that start by adding nothing (
+    """`cross_channels`, `scalar_layer` and `bispectrum` add terms that start by adding nothing (
     `grown_settings`): a file without them is a valid start whose epoch 0 is the file's model,
     and the new weights then train; the way back (dropping trained terms) is refused, and so
     is a start whose added terms would change the file's energies."""

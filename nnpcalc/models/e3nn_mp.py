@@ -13,7 +13,11 @@ through the next layer's tensor product alone; tests/test_e3nn_angles.py). With
 power spectrum, as SOAP's): the diagonal alone spans Σ_c R_c(r_ij) R_c(r_ik), the cross terms
 R_c(r_ij) R_c'(r_ik) for every pair, which is what the BP cross-shell set needed for SW's
 three-body weight. They start at zero, so a model file without them is a valid start for a
-model with them (`grown_settings`). With `scalar_layer` one more interaction follows whose
+model with them (`grown_settings`). With `bispectrum` the triple products of one channel join
+as well, Σ C^{l1l2l3} A_i,cl1 A_i,cl2 A_i,cl3 (the Wigner 3j coupling; MACE's correlation
+order 3 on the channel diagonal): Σ_jkl R(r_ij) R(r_ik) R(r_il) F(r̂_ij, r̂_ik, r̂_il), the
+four-body term at atom i that the squared norms (three-body) lack, at the same reach. They
+too start at zero. With `scalar_layer` one more interaction follows whose
 output is scalars only, added to the last layer's scalars: each atom reads its neighbours'
 equivariant features along the bond, Σ_j R(r_ij) x_j,l · Y_l(r̂_ij) (l > 0 features of the last
 layer, which the invariant readout never sees otherwise), so that a bond's energy can depend on
@@ -63,6 +67,7 @@ class E3nnSettings(ModelSettings):
     coordination_start: bool = True  # a fitted per-species coordination term (see the model)
     product: bool = True  # invariants of each atom's summed messages squared (3-body per layer)
     cross_channels: bool = False  # ... and the products of different channels (needs product)
+    bispectrum: bool = False  # ... and the triple products of one channel (needs product)
     scalar_layer: bool = False  # one more interaction with scalar output (see the model)
     # widths of the invariant readout's hidden layers (default: one layer of `channels`)
     readout_hidden: list[PositiveInt] | None = None
@@ -93,7 +98,7 @@ class Interaction(torch.nn.Module):
 
     def __init__(self, irreps_in: o3.Irreps, irreps_out: o3.Irreps, irreps_sh: o3.Irreps,
                  n_species: int, n_radial: int, radial_hidden: int, product: bool,
-                 cross_channels: bool = False):
+                 cross_channels: bool = False, bispectrum: bool = False):
         super().__init__()
         self.irreps_in = irreps_in
         if all(ir.l == 0 for _, ir in irreps_out):
@@ -127,6 +132,11 @@ class Interaction(torch.nn.Module):
             self.cross_linear = o3.Linear(self.cross.irreps_out, self.gate.irreps_in)
             with torch.no_grad():  # starts as the model without it
                 self.cross_linear.weight.zero_()
+        self.triples = ChannelTriples(mid_sorted.simplify()) if product and bispectrum else None
+        if self.triples is not None:
+            self.triples_linear = o3.Linear(self.triples.irreps_out, self.gate.irreps_in)
+            with torch.no_grad():
+                self.triples_linear.weight.zero_()
 
     def forward(self, x, onehot, edge_i, edge_j, sh, radial, neighbours: torch.Tensor):
         messages = self.tp(x[edge_j], sh, self.radial(radial))
@@ -137,6 +147,8 @@ class Interaction(torch.nn.Module):
             update = update + self.product_linear(self.product(summed))
         if self.cross is not None:
             update = update + self.cross_linear(self.cross(summed))
+        if self.triples is not None:
+            update = update + self.triples_linear(self.triples(summed))
         out = self.gate(update)
         return x[:, :out.shape[1]] + out if self.residual else out
 
@@ -144,7 +156,8 @@ class Interaction(torch.nn.Module):
         """Every map into the update at zero: the layer passes its input's leading block on."""
         maps = [self.linear, self.self_connection]
         maps += [m for m in (getattr(self, "product_linear", None),
-                             getattr(self, "cross_linear", None)) if m is not None]
+                             getattr(self, "cross_linear", None),
+                             getattr(self, "triples_linear", None)) if m is not None]
         with torch.no_grad():
             for module in maps:
                 module.weight.zero_()
@@ -213,6 +226,41 @@ class ChannelPairs(torch.nn.Module):
         return torch.cat(out, dim=1)
 
 
+class ChannelTriples(torch.nn.Module):
+    """Σ_m1m2m3 C^{l1l2l3}_m1m2m3 A_c,l1m1 A_c,l2m2 A_c,l3m3 per channel c and degree triple
+    1 ≤ l1 ≤ l2 ≤ l3 (triangle, even sum; C e3nn's Wigner 3j): invariants, four-body at the
+    atom. An odd sum couples to a pseudo-scalar; a degree 0 factor multiplies invariants the
+    layer has already. Blocks of unequal multiplicity (a deeper layer's) give their first
+    min(multiplicity) channels."""
+
+    def __init__(self, irreps: o3.Irreps):
+        super().__init__()
+        natural = {ir.l: (sl.start, mul) for (mul, ir), sl in zip(irreps, irreps.slices(),
+                                                                   strict=True)
+                   if ir.l > 0 and ir.p == (-1) ** ir.l}
+        self.blocks = {degree: start for degree, (start, _) in natural.items()}
+        self.channels = min((mul for _, mul in natural.values()), default=0)
+        self.triples = [(l1, l2, l3) for l1 in natural for l2 in natural for l3 in natural
+                        if l1 <= l2 <= l3 <= l1 + l2 and (l1 + l2 + l3) % 2 == 0]
+        if not self.triples:
+            raise ValueError(f"e3nn: bispectrum needs irreps with l >= 1, got {irreps}")
+        # kept in float64 and cast per call: a buffer would follow a model built in float32
+        # to float64 rounded (rotation invariance of a float64 model 3e-12 instead of 4e-16)
+        self.couplings = [o3.wigner_3j(*triple, dtype=torch.float64) for triple in self.triples]
+        self.irreps_out = o3.Irreps(f"{len(self.triples) * self.channels}x0e")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        degree = {d: x[:, start:start + self.channels * (2 * d + 1)].reshape(
+            -1, self.channels, 2 * d + 1) for d, start in self.blocks.items()}
+        out = []
+        for (l1, l2, l3), coupling in zip(self.triples, self.couplings, strict=True):
+            coupling = coupling.to(dtype=x.dtype, device=x.device)
+            coupled = torch.einsum("nci,ijk->ncjk", degree[l1], coupling)
+            coupled = torch.einsum("ncjk,ncj->nck", coupled, degree[l2])
+            out.append((coupled * degree[l3]).sum(-1))
+        return torch.cat(out, dim=1)
+
+
 def _compiled(key: str) -> bool:
     return "._compiled_" in key
 
@@ -243,7 +291,7 @@ class E3nnModel(torch.nn.Module):
     Settings = E3nnSettings
     # settings that add terms starting at zero: a file with the value given here (or without
     # the key) loads into a model with the other value and computes the same energies
-    grown_settings = {"cross_channels": False, "scalar_layer": False}
+    grown_settings = {"cross_channels": False, "scalar_layer": False, "bispectrum": False}
     # widths a file may have fewer of: `init_from` copies it into the wider maps (models.widen)
     widened_settings = ("scalars", "readout_hidden")
 
@@ -252,12 +300,14 @@ class E3nnModel(torch.nn.Module):
                  radial_hidden: int = 32, envelope_p: int = 6, anchor_isolated: bool = True,
                  coordination_start: bool = True, product: bool = True,
                  readout_hidden: list[int] | None = None, scalars: int | None = None,
-                 cross_channels: bool = False, scalar_layer: bool = False):
+                 cross_channels: bool = False, scalar_layer: bool = False,
+                 bispectrum: bool = False):
         super().__init__()
         if not species:
             raise ValueError("a model needs at least one species")
-        if cross_channels and not product:
-            raise ValueError("e3nn: cross_channels needs product (they extend its squared norms)")
+        for name, wanted in (("cross_channels", cross_channels), ("bispectrum", bispectrum)):
+            if wanted and not product:
+                raise ValueError(f"e3nn: {name} needs product (it extends its squared norms)")
         self.species = list(species)
         self.hyper = {"cutoff": float(cutoff), "l_max": int(l_max), "channels": int(channels),
                       "n_layers": int(n_layers), "n_radial": int(n_radial),
@@ -267,7 +317,7 @@ class E3nnModel(torch.nn.Module):
                       "readout_hidden": [int(w) for w in readout_hidden or [channels]],
                       "scalars": int(scalars or channels),
                       "cross_channels": bool(cross_channels),
-                      "scalar_layer": bool(scalar_layer)}
+                      "scalar_layer": bool(scalar_layer), "bispectrum": bool(bispectrum)}
         n_s = len(self.species)
         self.irreps_sh = o3.Irreps.spherical_harmonics(l_max)
         self.embedding = torch.nn.Linear(n_s, channels, bias=False)
@@ -275,7 +325,7 @@ class E3nnModel(torch.nn.Module):
         layers, irreps = [], o3.Irreps(f"{channels}x0e")
         for _ in range(n_layers):
             layer = Interaction(irreps, hidden, self.irreps_sh, n_s, n_radial, radial_hidden,
-                                product, cross_channels)
+                                product, cross_channels, bispectrum)
             layers.append(layer)
             irreps = layer.gate.irreps_out
         if scalar_layer:
