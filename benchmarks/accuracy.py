@@ -669,6 +669,17 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     "dft270s_e3nn_l4_stage21_tail": ("dft270s", "dft270s_e3nn_l4_stage21_polytypes", {
         "train_only": [*BESIDE_SPLIT, "data/si_pbe_polytypes.extxyz",
                        "data/si_pbe_tail.extxyz"]}),
+    # (test 2.88 -> 2.53 MAE, periodic 3.01 -> 2.54, validation 6.39 -> 5.88, forces 0.0598 ->
+    # 0.0591, held-out 5.59 -> 5.34; the vacancy 3.28 -> 3.25 eV.) A second stage on it as the
+    # control for new vacancy cells and liquid snapshots beside the split too
+    # (scripts/make_si_vacancy_liquid.py: the vacancy, issue 10's one missed target, did not
+    # move with the weight of the data's vacancy cells; the liquid is the largest validation
+    # error outside the tail families)
+    "dft270s_e3nn_l4_stage22_tail": ("dft270s", "dft270s_e3nn_l4_stage21_tail", {
+        "init_from": "{out}/dft270s_e3nn_l4_stage21_tail/model.pt"}),
+    "dft270s_e3nn_l4_stage22_vacancy_liquid": ("dft270s", "dft270s_e3nn_l4_stage22_tail", {
+        "train_only": [*BESIDE_SPLIT, "data/si_pbe_polytypes.extxyz",
+                       "data/si_pbe_tail.extxyz", "data/si_pbe_vacancy_liquid.extxyz"]}),
     # (per_atom alone: test 3.28 -> 2.76 MAE, periodic 3.51 -> 2.96, forces 0.059, but held-out
     # 9.0 and the vacancy at the PBE geometry -0.22 eV.) Both changes together
     "dft270s_e3nn_l4_stage15_polytypes_per_atom": ("dft270s",

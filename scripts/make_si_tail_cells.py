@@ -62,16 +62,22 @@ def cells() -> list[Atoms]:
     return out
 
 
-def main() -> None:
-    structures = cells()
+def label_as_their_families(structures: list[Atoms], scratch: Path, out: Path) -> None:
+    """Label `structures` (two workers, resumable in `scratch`), each on its family's settings
+    in si_pbe.extxyz, write them to `out` and move the diamond supercells among them by their
+    k-mesh step, as their families' labels were moved."""
     groups = settings_groups(structures, SETTINGS)
     for settings, group in groups:
-        label(group, "gpaw", settings, SCRATCH, scheduler="local:2")
+        label(group, "gpaw", settings, scratch, scheduler="local:2")
     done = [atoms for settings, group in groups
-            for atoms in labelled_in_order(group, settings, SCRATCH)]
-    write_labels(done, OUT)
-    apply(OUT)
-    print(f"{len(done)} cells -> {OUT}", flush=True)
+            for atoms in labelled_in_order(group, settings, scratch)]
+    write_labels(done, out)
+    apply(out)
+    print(f"{len(done)} cells -> {out}", flush=True)
+
+
+def main() -> None:
+    label_as_their_families(cells(), SCRATCH, OUT)
 
 
 if __name__ == "__main__":
