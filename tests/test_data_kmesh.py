@@ -170,22 +170,15 @@ def _harmonic_energy(atoms) -> float:
     return float(-0.5 * np.sum(u * atoms.get_forces()) / len(atoms))
 
 
-def test_tail_cells_are_new_cells_labelled_as_their_families(dataset):
-    """data/si_pbe_tail.extxyz (scripts/make_si_tail_cells.py) trains beside the split: every
-    cell on its family's settings in si_pbe.extxyz, moved by its cell's k-mesh step where the
-    family is (on the 8-atom cells' measured range), none a cell of the data, DFT forces summing
-    to zero; and the strained cells' energies agree with their forces as the family's do: the
-    energy above diamond at the same volume (the data's E(V)) against −½ Σ u·F / N, slope 1.00
-    on the family's 28 cells (Pearson 0.989), the new cells no further off than the family's."""
-    tail = ase.io.read(DATA / "si_pbe_tail.extxyz", ":")
-    family = "crystal_diamond_strained_rattled"
+def _labelled_as_their_families(cells: list, dataset: list) -> None:
+    """Every cell on its family's settings in si_pbe.extxyz, moved by a k-mesh step where the
+    family is — the very step of a data cell with the same lattice, else one on the 8-atom
+    cells' measured range — none a cell of the data, DFT forces summing to zero."""
     first = {}
     for atoms in dataset:
         first.setdefault(atoms.info["config_type"], atoms)
-    assert {a.info["config_type"] for a in tail} == {family, "surface_100_rattled",
-                                                     "surface_111_rattled"}
     known = {a.info["label_hash"] for a in dataset}
-    for atoms in tail:
+    for atoms in cells:
         reference = first[atoms.info["config_type"]]
         for key in ("dft_kpoints", "dft_pw_cutoff_eV", "dft_smearing", "dft_xc",
                     "dft_spin_polarized", "dft_energy_reference"):
@@ -193,8 +186,38 @@ def test_tail_cells_are_new_cells_labelled_as_their_families(dataset):
         assert atoms.info["label_hash"] not in known
         assert (STEP_KEY in atoms.info) == (STEP_KEY in reference.info)
         if STEP_KEY in atoms.info:
+            same_lattice = [a.info[STEP_KEY] for a in dataset if STEP_KEY in a.info
+                            and np.allclose(a.cell.array, atoms.cell.array, atol=1e-6)]
             assert -1.6 < 1000 * atoms.info[STEP_KEY] < -1.3
+            assert all(step == pytest.approx(atoms.info[STEP_KEY], abs=1e-12)
+                       for step in same_lattice)
         assert np.abs(atoms.get_forces().sum(axis=0)).max() < 0.05
+
+
+def test_vacancy_and_liquid_cells_are_new_cells_labelled_as_their_families(dataset):
+    """data/si_pbe_vacancy_liquid.extxyz (scripts/make_si_vacancy_liquid.py) trains beside the
+    split: six 15-atom vacancy cells on the data's 15-atom vacancy lattice (so its very step)
+    and four 16-atom liquid snapshots."""
+    cells = ase.io.read(DATA / "si_pbe_vacancy_liquid.extxyz", ":")
+    assert sorted((a.info["config_type"], len(a)) for a in cells) == (
+        [("liquid", 16)] * 4 + [("vacancy_rattled", 15)] * 6)
+    lattices = [a.cell.array for a in dataset if a.info["config_type"] == "vacancy_rattled"]
+    assert all(any(np.allclose(a.cell.array, cell, atol=1e-6) for cell in lattices)
+               for a in cells if a.info["config_type"] == "vacancy_rattled")
+    _labelled_as_their_families(cells, dataset)
+
+
+def test_tail_cells_are_new_cells_labelled_as_their_families(dataset):
+    """data/si_pbe_tail.extxyz (scripts/make_si_tail_cells.py) trains beside the split, labelled
+    as its families; the strained cells' energies agree with their forces as the family's do:
+    the energy above diamond at the same volume (the data's E(V)) against −½ Σ u·F / N, slope
+    1.00 on the family's 28 cells (Pearson 0.989), the new cells no further off than the
+    family's."""
+    tail = ase.io.read(DATA / "si_pbe_tail.extxyz", ":")
+    family = "crystal_diamond_strained_rattled"
+    assert {a.info["config_type"] for a in tail} == {family, "surface_100_rattled",
+                                                     "surface_111_rattled"}
+    _labelled_as_their_families(tail, dataset)
     diamond = np.array(sorted((a.get_volume() / len(a), a.get_potential_energy() / len(a))
                               for a in dataset if a.info["config_type"] == "crystal_diamond"))
     curve = np.polyfit(*diamond.T, 4)
