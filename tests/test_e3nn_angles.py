@@ -176,3 +176,10 @@ def test_the_bispectrum_tells_apart_what_three_body_terms_cannot(bispectrum):
         centre.append(float(atoms.get_potential_energies()[0]))
     assert (abs(centre[0] - centre[1]) > 1e-5) == bispectrum, centre  # 3e-4 and 3e-11 eV
     assert bispectrum or abs(centre[0] - centre[1]) < 1e-8
+
+
+def test_the_bispectrum_asks_for_the_degrees_it_couples():
+    with pytest.raises(ValueError, match="bispectrum needs l_max >= 2"):
+        E3nnModel(["Si"], l_max=1, n_layers=1, bispectrum=True)
+    with pytest.raises(ValueError, match="bispectrum needs product"):
+        E3nnModel(["Si"], l_max=2, n_layers=1, product=False, bispectrum=True)

@@ -243,7 +243,7 @@ class ChannelTriples(torch.nn.Module):
         self.triples = [(l1, l2, l3) for l1 in natural for l2 in natural for l3 in natural
                         if l1 <= l2 <= l3 <= l1 + l2 and (l1 + l2 + l3) % 2 == 0]
         if not self.triples:
-            raise ValueError(f"e3nn: bispectrum needs irreps with l >= 1, got {irreps}")
+            raise ValueError(f"e3nn: no degree triple to couple in {irreps}")
         # kept in float64 and cast per call: a buffer would follow a model built in float32
         # to float64 rounded (rotation invariance of a float64 model 3e-12 instead of 4e-16)
         self.couplings = [o3.wigner_3j(*triple, dtype=torch.float64) for triple in self.triples]
@@ -308,6 +308,9 @@ class E3nnModel(torch.nn.Module):
         for name, wanted in (("cross_channels", cross_channels), ("bispectrum", bispectrum)):
             if wanted and not product:
                 raise ValueError(f"e3nn: {name} needs product (it extends its squared norms)")
+        if bispectrum and l_max < 2:
+            raise ValueError(f"e3nn: bispectrum needs l_max >= 2 (its lowest triple couples "
+                             f"degrees 1, 1 and 2), got l_max {l_max}")
         self.species = list(species)
         self.hyper = {"cutoff": float(cutoff), "l_max": int(l_max), "channels": int(channels),
                       "n_layers": int(n_layers), "n_radial": int(n_radial),
