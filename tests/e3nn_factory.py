@@ -14,3 +14,11 @@ def switch_on_scalar_layer(model: E3nnModel) -> E3nnModel:
         for name in ("linear", "self_connection", "product_linear"):
             getattr(model.layers[-1], name).weight.normal_()
     return model
+
+
+def switch_on_outer(model: E3nnModel) -> E3nnModel:
+    """Random output map for the outer radial term, which starts at zero too."""
+    with torch.no_grad():
+        model.outer.mlp[-1].weight.normal_()
+        model.outer.mlp[-1].bias.normal_()
+    return model

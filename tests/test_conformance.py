@@ -8,7 +8,7 @@ import ase.io
 import pytest
 import torch
 from broken_calculators import Broken, FalselyLocal, WrongFastDerivatives
-from e3nn_factory import switch_on_scalar_layer
+from e3nn_factory import switch_on_outer, switch_on_scalar_layer
 from structures_factory import rattled_diamond
 
 from nnpcalc.calculator import NNPCalculator
@@ -39,6 +39,10 @@ def _kinds(si_model, sic_model) -> dict:
     with torch.no_grad():  # the channel triples start at zero too
         bispectrum.layers[0].triples_linear.weight.normal_()
     bispectrum.mean_neighbours.fill_(12.0)
+    torch.manual_seed(1)
+    outer = switch_on_outer(E3nnModel(["Si", "C"], cutoff=3.5, l_max=2, channels=4,
+                                      n_layers=1, outer_cutoff=5.0))
+    outer.mean_neighbours.fill_(12.0)
     scalar = switch_on_scalar_layer(E3nnModel(["Si", "C"], cutoff=4.0, l_max=2, channels=4,
                                               n_layers=1, scalar_layer=True))
     scalar.mean_neighbours.fill_(12.0)
@@ -47,6 +51,7 @@ def _kinds(si_model, sic_model) -> dict:
         "e3nn_cross_channels": NNPCalculator(cross, dtype="float64"),
         "e3nn_scalar_layer": NNPCalculator(scalar, dtype="float64"),
         "e3nn_bispectrum": NNPCalculator(bispectrum, dtype="float64"),
+        "e3nn_outer": NNPCalculator(outer, dtype="float64"),
         "bpnn": NNPCalculator(si_model, dtype="float64"),
         "bpnn_two_species": NNPCalculator(sic_model, dtype="float64"),
         "stillinger_weber": SWCalculator(),
@@ -55,7 +60,7 @@ def _kinds(si_model, sic_model) -> dict:
 
 
 KINDS = ["bpnn", "bpnn_two_species", "stillinger_weber", "ensemble", "e3nn",
-         "e3nn_cross_channels", "e3nn_scalar_layer", "e3nn_bispectrum"]
+         "e3nn_cross_channels", "e3nn_scalar_layer", "e3nn_bispectrum", "e3nn_outer"]
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -316,14 +316,17 @@ def test_gdf_in_training_weights_the_vacancy_neighbours_up(tmp_path):
                                        model={"kind": "e3nn", "cutoff": 4.5})))
 
 
-@pytest.mark.parametrize(("setting", "new_weight"), [
-    ("cross_channels", "layers.0.cross_linear.weight"),
-    ("scalar_layer", "layers.1.linear.weight"),
-    ("bispectrum", "layers.0.triples_linear.weight")])
+@pytest.mark.parametrize(("setting", "value", "new_weight"), [
+    ("cross_channels", True, "layers.0.cross_linear.weight"),
+    ("scalar_layer", True, "layers.1.linear.weight"),
+    ("bispectrum", True, "layers.0.triples_linear.weight"),
+    ("outer_cutoff", 6.0, "outer.mlp.2.weight")])
 def test_a_grown_e3nn_model_starts_as_the_file_and_trains_its_new_terms(dataset, tmp_path,
-                                                                        setting, new_weight,
+                                                                        setting, value,
+                                                                        new_weight,
                                                                         monkeypatch):
-    """`cross_channels`, `scalar_layer` and `bispectrum` add terms that start by adding nothing (
+    """`cross_channels`, `scalar_layer`, `bispectrum` and `outer_cutoff` add terms that start
+    by adding nothing (
     `grown_settings`): a file without them is a valid start whose epoch 0 is the file's model,
     and the new weights then train; the way back (dropping trained terms) is refused, and so
     is a start whose added terms would change the file's energies."""
@@ -332,7 +335,7 @@ def test_a_grown_e3nn_model_starts_as_the_file_and_trains_its_new_terms(dataset,
     first = json.loads((tmp_path / "run" / "log.json").read_text())
     best = min(first, key=lambda row: row["val_loss"])
     start = str(tmp_path / "run" / "model.pt")
-    grown = {**small, setting: True}
+    grown = {**small, setting: value}
     fit(config(dataset, tmp_path, epochs=3, lr=1e-3, init_from=start, model=grown,
                out=str(tmp_path / "grown")), progress=False)
     tuned = json.loads((tmp_path / "grown" / "log.json").read_text())

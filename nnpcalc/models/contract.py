@@ -54,6 +54,10 @@ class ModelSettings(BaseModel):
     cutoff: float = Field(6.0, gt=0)
     anchor_isolated: bool | None = None  # None: anchor when isolated-atom energies are known
 
+    def neighbour_cutoff(self) -> float:
+        """Å: the pairs a model of these settings reads (its training graphs' cutoff)."""
+        return self.cutoff
+
 
 @dataclass
 class TrainingData:

@@ -23,7 +23,9 @@ equivariant features along the bond, Σ_j R(r_ij) x_j,l · Y_l(r̂_ij) (l > 0 fe
 layer, which the invariant readout never sees otherwise), so that a bond's energy can depend on
 the environment at its far end — the coordination of a dimer partner against a crystal
 neighbour — at little cost (only the l ⊗ l → 0 paths), with the reach one cutoff longer. Its
-maps start at zero, so it too grows from a file without it. SW's angular factor
+maps start at zero, so it too grows from a file without it. With `outer_cutoff` an MLP of
+radial densities out to that longer cutoff joins (`OuterDensity`; the convolutions still read
+only the pairs within `cutoff`), starting at zero as well. SW's angular factor
 (cos θ + 1/3)² needs l = 2. Node features carry l = 0…l_max irreps (l parity (−1)^l); an
 invariant readout gives per-atom energies
 
@@ -34,8 +36,8 @@ exactly its reference energy, and c_i = Σ_j u(r_ij) is a smooth coordination (u
 envelope) whose weights w start at a least-squares fit of the training energies
 (`coordination_start`): the network then learns what is left instead of the whole cohesive
 energy, which an untrained network, anchored at the isolated atom, is eV/atom away from.
-An atom's energy depends on everything within (n_layers + scalar_layer) × r_c — the "reach" the
-audit asks about.
+An atom's energy depends on everything within (n_layers + scalar_layer) × r_c (or the outer
+cutoff, if longer) — the "reach" the audit asks about.
 """
 
 from __future__ import annotations
@@ -71,6 +73,11 @@ class E3nnSettings(ModelSettings):
     scalar_layer: bool = False  # one more interaction with scalar output (see the model)
     # widths of the invariant readout's hidden layers (default: one layer of `channels`)
     readout_hidden: list[PositiveInt] | None = None
+    outer_cutoff: float | None = Field(None, gt=0)  # Å: a radial term beyond `cutoff` (model)
+    outer_radial: PositiveInt = 12  # its Bessel functions
+
+    def neighbour_cutoff(self) -> float:
+        return max(self.cutoff, self.outer_cutoff or 0.0)
 
 
 def bessel_basis(r: torch.Tensor, cutoff: float, n: int) -> torch.Tensor:
@@ -261,6 +268,33 @@ class ChannelTriples(torch.nn.Module):
         return torch.cat(out, dim=1)
 
 
+class OuterDensity(torch.nn.Module):
+    """g(ρ_i) with ρ_i,sk = Σ_j∈s B_k(r_ij) u(r_ij) / n̄ over neighbours j of species s out to
+    the outer cutoff: radial densities that see the shells a cutoff of ~5 Å cuts off — the
+    third shell that tells fcc from hcp at expanded volumes, where those two differ by 16–25
+    meV/atom in PBE (data/si_pbe.extxyz). g is a one-hidden-layer MLP whose last map starts at
+    zero, so the term grows from a model file without it."""
+
+    def __init__(self, n_species: int, cutoff: float, n_radial: int, envelope_p: int,
+                 hidden: int):
+        super().__init__()
+        self.cutoff, self.n_radial, self.envelope_p = cutoff, n_radial, envelope_p
+        self.mlp = torch.nn.Sequential(
+            torch.nn.Linear(n_species * (n_radial + 1), hidden), torch.nn.SiLU(),
+            torch.nn.Linear(hidden, 1))
+        torch.nn.init.zeros_(self.mlp[-1].weight)
+        torch.nn.init.zeros_(self.mlp[-1].bias)
+
+    def forward(self, onehot, edge_i, edge_j, vectors, mean_neighbours) -> torch.Tensor:
+        r = torch.linalg.norm(vectors, dim=1)
+        basis = (bessel_basis(r, self.cutoff, self.n_radial)
+                 * polynomial_envelope(r, self.cutoff, self.envelope_p)[:, None])
+        # (pair, species of j, k) summed onto i; the centre's species joins as its one-hot
+        pair = (onehot[edge_j][:, :, None] * basis[:, None, :]).flatten(1)
+        rho = pair.new_zeros(len(onehot), pair.shape[1]).index_add(0, edge_i, pair)
+        return self.mlp(torch.cat([rho / mean_neighbours, onehot], dim=1)).squeeze(-1)
+
+
 def _compiled(key: str) -> bool:
     return "._compiled_" in key
 
@@ -291,7 +325,8 @@ class E3nnModel(torch.nn.Module):
     Settings = E3nnSettings
     # settings that add terms starting at zero: a file with the value given here (or without
     # the key) loads into a model with the other value and computes the same energies
-    grown_settings = {"cross_channels": False, "scalar_layer": False, "bispectrum": False}
+    grown_settings = {"cross_channels": False, "scalar_layer": False, "bispectrum": False,
+                      "outer_cutoff": None, "outer_radial": 12}
     # widths a file may have fewer of: `init_from` copies it into the wider maps (models.widen)
     widened_settings = ("scalars", "readout_hidden")
 
@@ -301,7 +336,8 @@ class E3nnModel(torch.nn.Module):
                  coordination_start: bool = True, product: bool = True,
                  readout_hidden: list[int] | None = None, scalars: int | None = None,
                  cross_channels: bool = False, scalar_layer: bool = False,
-                 bispectrum: bool = False):
+                 bispectrum: bool = False, outer_cutoff: float | None = None,
+                 outer_radial: int = 12):
         super().__init__()
         if not species:
             raise ValueError("a model needs at least one species")
@@ -311,6 +347,9 @@ class E3nnModel(torch.nn.Module):
         if bispectrum and l_max < 2:
             raise ValueError(f"e3nn: bispectrum needs l_max >= 2 (its lowest triple couples "
                              f"degrees 1, 1 and 2), got l_max {l_max}")
+        if outer_cutoff is not None and outer_cutoff <= cutoff:
+            raise ValueError(f"e3nn: outer_cutoff ({outer_cutoff} Å) must exceed cutoff "
+                             f"({cutoff} Å); leave it out for no outer term")
         self.species = list(species)
         self.hyper = {"cutoff": float(cutoff), "l_max": int(l_max), "channels": int(channels),
                       "n_layers": int(n_layers), "n_radial": int(n_radial),
@@ -320,7 +359,9 @@ class E3nnModel(torch.nn.Module):
                       "readout_hidden": [int(w) for w in readout_hidden or [channels]],
                       "scalars": int(scalars or channels),
                       "cross_channels": bool(cross_channels),
-                      "scalar_layer": bool(scalar_layer), "bispectrum": bool(bispectrum)}
+                      "scalar_layer": bool(scalar_layer), "bispectrum": bool(bispectrum),
+                      "outer_cutoff": None if outer_cutoff is None else float(outer_cutoff),
+                      "outer_radial": int(outer_radial)}
         n_s = len(self.species)
         self.irreps_sh = o3.Irreps.spherical_harmonics(l_max)
         self.embedding = torch.nn.Linear(n_s, channels, bias=False)
@@ -339,6 +380,8 @@ class E3nnModel(torch.nn.Module):
             irreps = layer.gate.irreps_out
         self.layers = torch.nn.ModuleList(layers)
         self.readout = _readout(irreps, self.hyper["readout_hidden"])
+        self.outer = None if outer_cutoff is None else OuterDensity(
+            n_s, float(outer_cutoff), int(outer_radial), envelope_p, channels)
         self.coordination_weight = torch.nn.Parameter(torch.zeros(n_s),
                                                       requires_grad=coordination_start)
         self.register_buffer("reference_energy", torch.zeros(n_s))
@@ -351,7 +394,8 @@ class E3nnModel(torch.nn.Module):
 
     @property
     def cutoff(self) -> float:
-        return self.hyper["cutoff"]
+        """Å: the pairs the model reads (the outer term's, when it has one)."""
+        return max(self.hyper["cutoff"], self.hyper["outer_cutoff"] or 0.0)
 
     def config(self) -> dict:
         return {"species": self.species, **self.hyper}
@@ -369,17 +413,20 @@ class E3nnModel(torch.nn.Module):
     def fit_statistics(self, data: TrainingData) -> bool:
         """Mean neighbour count (message normalisation), reference energies and scale, and the
         least-squares coordination weights (per species) of the residual energies."""
-        counts = [len(g.edge_i) / max(len(g.species), 1) for g in data.graphs]
+        lengths = [np.linalg.norm(g.positions[g.edge_j] - g.positions[g.edge_i]
+                                  + g.shifts @ g.cell, axis=1) for g in data.graphs]
+        # the convolutions' neighbours (the graphs may reach further, for the outer term)
+        counts = [np.sum(r < self.hyper["cutoff"]) / max(len(g.species), 1)
+                  for g, r in zip(data.graphs, lengths, strict=True)]
         self.mean_neighbours.fill_(max(sum(counts) / max(len(counts), 1), 1.0))
         for k, symbol in enumerate(self.species):
             self.reference_energy[k] = float(data.reference_energies[symbol])
         self.energy_scale.fill_(float(data.energy_scale))
         if self.hyper["coordination_start"]:
             rows = []
-            for g in data.graphs:
-                r = torch.as_tensor(np.linalg.norm(g.positions[g.edge_j] - g.positions[g.edge_i]
-                                                   + g.shifts @ g.cell, axis=1))
-                u = polynomial_envelope(r, self.cutoff, self.hyper["envelope_p"]).numpy()
+            for g, r in zip(data.graphs, lengths, strict=True):
+                u = polynomial_envelope(torch.as_tensor(r), self.hyper["cutoff"],
+                                        self.hyper["envelope_p"]).numpy()
                 per_species = np.zeros(len(self.species))
                 np.add.at(per_species, g.species[g.edge_i], u)
                 rows.append(per_species / len(g.species))
@@ -397,11 +444,16 @@ class E3nnModel(torch.nn.Module):
 
     def _outputs(self, species, edge_i, edge_j, vectors) -> torch.Tensor:
         onehot = torch.nn.functional.one_hot(species, len(self.species)).to(vectors.dtype)
+        h = self.hyper
+        outer = None
+        if self.outer is not None:
+            outer = self.outer(onehot, edge_i, edge_j, vectors, self.mean_neighbours)
+            near = torch.linalg.norm(vectors, dim=1) < h["cutoff"]
+            edge_i, edge_j, vectors = edge_i[near], edge_j[near], vectors[near]
         x = self.embedding(onehot)
         r = torch.linalg.norm(vectors, dim=1)
         sh = o3.spherical_harmonics(self.irreps_sh, vectors, normalize=True,
                                     normalization="component")
-        h = self.hyper
         radial = (bessel_basis(r, h["cutoff"], h["n_radial"])
                   * polynomial_envelope(r, h["cutoff"], h["envelope_p"])[:, None])
         for layer in self.layers:
@@ -411,7 +463,7 @@ class E3nnModel(torch.nn.Module):
             u = polynomial_envelope(r, h["cutoff"], h["envelope_p"])
             coordination = u.new_zeros(len(species)).index_add(0, edge_i, u)
             out = out + self.coordination_weight[species] * coordination
-        return out
+        return out if outer is None else out + outer
 
     def forward(self, species, edge_i, edge_j, vectors, batch=None) -> torch.Tensor:
         """Per-atom energies (n_atoms,) in eV."""

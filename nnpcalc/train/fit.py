@@ -52,7 +52,7 @@ def prepare(cfg: TrainConfig) -> Prepared:
         it.weight *= group_weight(it, cfg.loss.group_key, cfg.loss.groups)
         it.stress_weight = group_weight(it, cfg.loss.group_key, cfg.loss.stress_groups)
     species = cfg.model.species or sorted({s for it in [*items, *train] for s in it.atoms.symbols})
-    cutoff = cfg.model.cutoff
+    cutoff = cfg.model.neighbour_cutoff()
     graphs = {name: GraphSet(data, species, cutoff)
               for name, data in (("train", train), ("val", val), ("test", test))}
     mean_size = float(np.mean([len(it.atoms) for it in train]))
