@@ -696,6 +696,43 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
         "loss": {"groups": {"surface_111_rattled": 0.0}}}),
     # (the slabs drift to +7.9 meV/atom, the vacancy 3.254 -> 3.257 eV: not what holds it. Test
     # 2.52 -> 2.33 MAE, validation 5.77 -> 5.53: the (111) slabs cost the rest of the fit)
+    # The fcc cells sit 6-9 meV/atom below their labels, the training ones too, at 14.5-16.4
+    # Å^3/atom: there the model's fcc-hcp difference is 7-8 meV/atom smaller than PBE's 16-25.
+    # A radial term out to 6.5 Å (the shells beyond 5 Å in which fcc and hcp differ), grown
+    # from the 23rd stage, against its fcc cells weighted 10x (can the 5 Å model fit them?)
+    "dft270s_e3nn_l4_stage24_outer": ("dft270s", "dft270s_e3nn_l4_stage23_tail", {
+        "init_from": "{out}/dft270s_e3nn_l4_stage23_tail/model.pt",
+        "model": {"outer_cutoff": 6.5}}),
+    "dft270s_e3nn_l4_stage24_fcc": ("dft270s", "dft270s_e3nn_l4_stage23_tail", {
+        "init_from": "{out}/dft270s_e3nn_l4_stage23_tail/model.pt",
+        "loss": {"groups": {"crystal_fcc": 10.0}}}),
+    # (outer: test 2.52 -> 2.50 MAE, the fcc cells unmoved, -8 on training cells; fcc 10x: test
+    # 2.07 MAE, validation 5.51, the fcc cells within +-4 to 17 Å^3/atom, but the fcc probe at
+    # 17.98 +11.8 -> +16.1 and the audit's held-out 4.8 -> 5.7: the model's fcc curve rises too
+    # fast where the fcc third shell (24 atoms) leaves the 5 Å cutoff.) Both: the outer term's
+    # densities see that shell beyond 5 Å
+    "dft270s_e3nn_l4_stage24_outer_fcc": ("dft270s", "dft270s_e3nn_l4_stage24_fcc", {
+        "model": {"outer_cutoff": 6.5}}),
+    # (test 2.07 MAE, held-out 5.63: the outer term changes nothing, nor alone (2.50 against the
+    # control's 2.50).) The fcc cells of the data reach only 15.7 Å^3/atom in training (17.1 is
+    # a validation cell): the perfect metal cells beyond the probes (session 23) beside the fcc
+    # weight, so that the fcc probe at 17.98 lies between trained volumes
+    "dft270s_e3nn_l4_stage24_fcc_metal_perfect": ("dft270s", "dft270s_e3nn_l4_stage24_fcc", {
+        "train_only": [*BESIDE_SPLIT, "data/si_pbe_polytypes.extxyz",
+                       "data/si_pbe_tail.extxyz", "data/si_pbe_metal_perfect.extxyz"]}),
+    # (test 2.18 MAE, validation 5.52, held-out 3.86: better than the 23rd stage on every
+    # figure.) Its recipe for 150 more epochs, and beside it the hot crystals weighted 5x: their
+    # training cells sit +2.8 meV/atom above their labels (their test cells +3.4), the model's
+    # harmonic energy -1/2 sum u.F above PBE's by the same amount (its forces stiffer), while
+    # the 8-atom rattled cells at that volume scatter around zero
+    "dft270s_e3nn_l4_stage25_fcc_metal_perfect": ("dft270s",
+                                                  "dft270s_e3nn_l4_stage24_fcc_metal_perfect", {
+        "init_from": "{out}/dft270s_e3nn_l4_stage24_fcc_metal_perfect/model.pt"}),
+    "dft270s_e3nn_l4_stage25_hot": ("dft270s", "dft270s_e3nn_l4_stage25_fcc_metal_perfect", {
+        "loss": {"groups": {"hot_crystal": 5.0}}}),
+    # the control: the 23rd stage's recipe for 150 more epochs
+    "dft270s_e3nn_l4_stage24_tail": ("dft270s", "dft270s_e3nn_l4_stage23_tail", {
+        "init_from": "{out}/dft270s_e3nn_l4_stage23_tail/model.pt"}),
     # (per_atom alone: test 3.28 -> 2.76 MAE, periodic 3.51 -> 2.96, forces 0.059, but held-out
     # 9.0 and the vacancy at the PBE geometry -0.22 eV.) Both changes together
     "dft270s_e3nn_l4_stage15_polytypes_per_atom": ("dft270s",
