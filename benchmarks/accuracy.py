@@ -730,6 +730,17 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
         "init_from": "{out}/dft270s_e3nn_l4_stage24_fcc_metal_perfect/model.pt"}),
     "dft270s_e3nn_l4_stage25_hot": ("dft270s", "dft270s_e3nn_l4_stage25_fcc_metal_perfect", {
         "loss": {"groups": {"hot_crystal": 5.0}}}),
+    # (hot 5x: test 2.87 / 2.05, validation 5.52, forces 0.0570, held-out 3.59; its control
+    # 3.00 / 2.13, 5.54, 0.0574, 3.44: the hot crystals' training offset +2.8 -> +2.1.) Its
+    # recipe for 150 more epochs, and beside it the forces weighted 2x (0.2): issue 12 asks
+    # for 0.05 eV/Å beside 2 meV/atom
+    "dft270s_e3nn_l4_stage26_hot": ("dft270s", "dft270s_e3nn_l4_stage25_hot", {
+        "init_from": "{out}/dft270s_e3nn_l4_stage25_hot/model.pt"}),
+    "dft270s_e3nn_l4_stage26_forces2": ("dft270s", "dft270s_e3nn_l4_stage26_hot", {
+        "loss": {"forces": 0.2}}),
+    # (shipped as si-pbe-e3nn, the 26th stage: test 2.83 / 1.97, validation 5.50, forces
+    # 0.0568, held-out 3.28. Forces 2x: 0.0554, but test 2.08, validation 5.60, C44 69.1,
+    # the vacancy 3.21 eV: not taken)
     # the control: the 23rd stage's recipe for 150 more epochs
     "dft270s_e3nn_l4_stage24_tail": ("dft270s", "dft270s_e3nn_l4_stage23_tail", {
         "init_from": "{out}/dft270s_e3nn_l4_stage23_tail/model.pt"}),
