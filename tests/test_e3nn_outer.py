@@ -14,7 +14,9 @@ from ase import Atoms
 from ase.build import bulk
 from e3nn_factory import switch_on_outer
 
+from nnpcalc.batch import structure_graph
 from nnpcalc.calculator import NNPCalculator
+from nnpcalc.models.contract import TrainingData
 from nnpcalc.models.e3nn_mp import E3nnModel
 
 E0 = -0.8
@@ -64,3 +66,23 @@ def test_the_convolutions_read_only_the_pairs_within_the_cutoff():
 def test_the_outer_cutoff_must_lie_beyond_the_cutoff():
     with pytest.raises(ValueError, match="outer_cutoff .* must exceed cutoff"):
         E3nnModel(["Si"], cutoff=5.0, outer_cutoff=5.0)
+
+
+def test_the_start_statistics_count_the_convolutions_pairs_only():
+    """A fresh model fits its message normalisation (mean neighbour count) and coordination
+    start from graphs that reach the outer cutoff: both must come out as from graphs at
+    `cutoff`, or the convolutions of a model with the term would start scaled otherwise."""
+    crystals = [bulk("Si", "diamond", a=a, cubic=True) for a in (5.3, 5.43, 5.6)]
+    for atoms in crystals:
+        atoms.rattle(0.05, seed=1)
+    residual = np.array([-4.6, -4.5, -4.4])
+    fitted = []
+    for outer_cutoff in (None, 6.0):
+        model = _model(outer_cutoff)
+        graphs = [structure_graph(a, ["Si"], max(4.0, outer_cutoff or 0.0)) for a in crystals]
+        model.fit_statistics(TrainingData(["Si"], graphs, residual, [None] * 3, {"Si": E0},
+                                          1.0, True))
+        fitted.append((float(model.mean_neighbours), model.coordination_weight.tolist()))
+    assert fitted[0][0] == pytest.approx(fitted[1][0], rel=1e-12)
+    assert fitted[0][1] == pytest.approx(fitted[1][1], rel=1e-9)
+    assert 10 < fitted[0][0] <= 16  # diamond: 4 + 12 within 4 Å, ~70 within 6 Å
