@@ -18,6 +18,7 @@ import sys
 import time
 
 import ase.io
+from ase import Atoms
 from gpaw import GPAW, PW, FermiDirac
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -25,7 +26,8 @@ DATA = os.path.join(ROOT, "data", "si_pbe.extxyz")
 OUT = os.path.join(ROOT, "data", "slab_kmesh_check.json")
 
 
-def energy_per_atom(atoms, n):
+def energy_per_atom(atoms: Atoms, n: int) -> tuple[float, int, float]:
+    """E/N (eV), irreducible k-points and GPAW seconds on the Γ-centred (n, n, 1) mesh."""
     atoms = atoms.copy()
     atoms.calc = GPAW(mode=PW(350), xc="PBE", kpts={"size": (n, n, 1), "gamma": True},
                       occupations=FermiDirac(0.05), convergence={"energy": 1e-6}, txt=None)
@@ -34,8 +36,11 @@ def energy_per_atom(atoms, n):
     return energy, len(atoms.calc.get_ibz_k_points()), time.time() - start
 
 
-def main(args):
-    rows = json.load(open(OUT)) if os.path.exists(OUT) else []
+def main(args: list[str]) -> None:
+    rows = []
+    if os.path.exists(OUT):
+        with open(OUT) as handle:
+            rows = json.load(handle)
     for arg in args:
         index, sizes = arg.split(":")
         atoms = ase.io.read(DATA, int(index))

@@ -242,8 +242,9 @@ def test_rattled_slabs_are_converged_on_denser_in_plane_meshes(dataset):
     the target of its densest mesh — a (111) pair that the fits of session 24 set ~9 meV/atom
     apart, and the (100) slab that the density rule gives an 8 x 8 mesh."""
     rows = json.loads((DATA / "slab_kmesh_check.json").read_text())
-    densest = {}
+    densest, meshes = {}, {}
     for row in rows:
+        meshes.setdefault(row["index"], set()).add(row["n"])
         atoms = dataset[row["index"]]
         assert row["label_hash"] == atoms.info["label_hash"]
         assert row["label_per_atom"] == pytest.approx(
@@ -252,6 +253,6 @@ def test_rattled_slabs_are_converged_on_denser_in_plane_meshes(dataset):
             densest[row["index"]] = row
     assert {dataset[i].info["config_type"] for i in densest} == {"surface_100_rattled",
                                                                  "surface_111_rattled"}
-    for row in densest.values():
-        assert row["n"] >= 10
+    for row in densest.values():  # each on its shipped mesh (reproduced) and a denser one
+        assert len(meshes[row["index"]]) >= 2 and row["n"] >= 10
         assert abs(row["E_per_atom"] - row["label_per_atom"]) * 1000 < TOLERANCE_MEV, row

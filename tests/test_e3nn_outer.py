@@ -1,8 +1,9 @@
 """The e3nn kind's outer radial term (`outer_cutoff`): what reads the pairs beyond `cutoff`.
 
-The graphs of a model with the term reach its outer cutoff; the convolutions must still read
-only the pairs within `cutoff` (else the grown model would not start as its file), and the
-term must read the rest smoothly out to its own cutoff and nothing beyond.
+The graphs of a model with the term reach its outer cutoff. The convolutions' radial functions
+and start statistics must keep `cutoff` (else a grown model would not start as its file), the
+pairs beyond it are dropped before the convolutions (they would add only zeros, at ~2× the
+cost), and the term must read the rest smoothly out to its own cutoff and nothing beyond.
 """
 
 from __future__ import annotations
@@ -49,11 +50,15 @@ def test_a_pair_between_the_cutoffs_is_read_by_the_outer_term_alone():
 
 def test_the_convolutions_read_only_the_pairs_within_the_cutoff():
     """The same weights with and without the (zero-started) term give the same per-atom
-    energies and forces on a crystal whose graph at 6 Å has twice the pairs of that at 4 Å."""
+    energies and forces on a crystal whose graph at 6 Å has ~3× the pairs of that at 4 Å, and
+    the convolution receives the 4 Å pairs only."""
     plain, outer = _model(None), _model(6.0)
     outer.load_state_dict(plain.state_dict(), strict=False)
     atoms = bulk("Si", "diamond", a=5.43, cubic=True)
     atoms.rattle(0.05, seed=3)
+    pairs = []
+    for model in (plain, outer):  # edge_i, the convolution's third argument
+        model.layers[0].register_forward_pre_hook(lambda _, args: pairs.append(len(args[2])))
     results = []
     for model in (plain, outer):
         a = atoms.copy()
@@ -61,6 +66,8 @@ def test_the_convolutions_read_only_the_pairs_within_the_cutoff():
         results.append((a.get_potential_energies(), a.get_forces()))
     np.testing.assert_allclose(results[0][0], results[1][0], atol=1e-12)
     np.testing.assert_allclose(results[0][1], results[1][1], atol=1e-12)
+    # (the anchor's call on a lone atom has no pairs) 4 + 12 neighbours within 4 Å
+    assert {n for n in pairs if n} == {8 * 16}
 
 
 def test_the_outer_cutoff_must_lie_beyond_the_cutoff():
@@ -85,4 +92,4 @@ def test_the_start_statistics_count_the_convolutions_pairs_only():
         fitted.append((float(model.mean_neighbours), model.coordination_weight.tolist()))
     assert fitted[0][0] == pytest.approx(fitted[1][0], rel=1e-12)
     assert fitted[0][1] == pytest.approx(fitted[1][1], rel=1e-9)
-    assert 10 < fitted[0][0] <= 16  # diamond: 4 + 12 within 4 Å, ~70 within 6 Å
+    assert 10 < fitted[0][0] <= 16  # diamond: 4 + 12 within 4 Å, 46 within 6 Å

@@ -326,10 +326,10 @@ def test_a_grown_e3nn_model_starts_as_the_file_and_trains_its_new_terms(dataset,
                                                                         new_weight,
                                                                         monkeypatch):
     """`cross_channels`, `scalar_layer`, `bispectrum` and `outer_cutoff` add terms that start
-    by adding nothing (
-    `grown_settings`): a file without them is a valid start whose epoch 0 is the file's model,
-    and the new weights then train; the way back (dropping trained terms) is refused, and so
-    is a start whose added terms would change the file's energies."""
+    by adding nothing (`grown_settings`): a file without them is a valid start whose epoch 0
+    is the file's model, and the new weights then train; the way back (dropping trained
+    terms) is refused, and so is a start whose added terms would change the file's energies,
+    or (the outer term) a file whose term has another size."""
     small = {"kind": "e3nn", "cutoff": 4.5, "l_max": 2, "channels": 4, "n_layers": 1}
     fit(config(dataset, tmp_path, epochs=3, model=small), progress=False)
     first = json.loads((tmp_path / "run" / "log.json").read_text())
@@ -345,6 +345,11 @@ def test_a_grown_e3nn_model_starts_as_the_file_and_trains_its_new_terms(dataset,
     with pytest.raises(ValueError, match="init_from .* differs .* " + setting):
         fit(config(dataset, tmp_path, init_from=str(tmp_path / "grown" / "model.pt"),
                    model=small, out=str(tmp_path / "back")), progress=False)
+    if setting == "outer_cutoff":  # its size is grown only from a file without the term
+        with pytest.raises(ValueError, match="init_from .* differs .* outer_radial"):
+            fit(config(dataset, tmp_path, init_from=str(tmp_path / "grown" / "model.pt"),
+                       model={**grown, "outer_radial": 16}, out=str(tmp_path / "other")),
+                progress=False)
     if setting == "scalar_layer":  # a layer that did not start at zero changes the energies
         monkeypatch.setattr(Interaction, "zero_start", lambda layer: None)
         with pytest.raises(ValueError, match="init_from .* weights do not match"):

@@ -74,7 +74,7 @@ class E3nnSettings(ModelSettings):
     # widths of the invariant readout's hidden layers (default: one layer of `channels`)
     readout_hidden: list[PositiveInt] | None = None
     outer_cutoff: float | None = Field(None, gt=0)  # Å: a radial term beyond `cutoff` (model)
-    outer_radial: PositiveInt = 12  # its Bessel functions
+    outer_radial: PositiveInt | None = None  # its Bessel functions (default 12)
 
     def neighbour_cutoff(self) -> float:
         return max(self.cutoff, self.outer_cutoff or 0.0)
@@ -285,7 +285,8 @@ class OuterDensity(torch.nn.Module):
         torch.nn.init.zeros_(self.mlp[-1].weight)
         torch.nn.init.zeros_(self.mlp[-1].bias)
 
-    def forward(self, onehot, edge_i, edge_j, vectors, mean_neighbours) -> torch.Tensor:
+    def forward(self, onehot: torch.Tensor, edge_i: torch.Tensor, edge_j: torch.Tensor,
+                vectors: torch.Tensor, mean_neighbours: torch.Tensor) -> torch.Tensor:
         r = torch.linalg.norm(vectors, dim=1)
         basis = (bessel_basis(r, self.cutoff, self.n_radial)
                  * polynomial_envelope(r, self.cutoff, self.envelope_p)[:, None])
@@ -326,7 +327,7 @@ class E3nnModel(torch.nn.Module):
     # settings that add terms starting at zero: a file with the value given here (or without
     # the key) loads into a model with the other value and computes the same energies
     grown_settings = {"cross_channels": False, "scalar_layer": False, "bispectrum": False,
-                      "outer_cutoff": None, "outer_radial": 12}
+                      "outer_cutoff": None, "outer_radial": None}
     # widths a file may have fewer of: `init_from` copies it into the wider maps (models.widen)
     widened_settings = ("scalars", "readout_hidden")
 
@@ -337,7 +338,7 @@ class E3nnModel(torch.nn.Module):
                  readout_hidden: list[int] | None = None, scalars: int | None = None,
                  cross_channels: bool = False, scalar_layer: bool = False,
                  bispectrum: bool = False, outer_cutoff: float | None = None,
-                 outer_radial: int = 12):
+                 outer_radial: int | None = None):
         super().__init__()
         if not species:
             raise ValueError("a model needs at least one species")
@@ -360,8 +361,9 @@ class E3nnModel(torch.nn.Module):
                       "scalars": int(scalars or channels),
                       "cross_channels": bool(cross_channels),
                       "scalar_layer": bool(scalar_layer), "bispectrum": bool(bispectrum),
+                      # None without the term, so a file without it grows into any size
                       "outer_cutoff": None if outer_cutoff is None else float(outer_cutoff),
-                      "outer_radial": int(outer_radial)}
+                      "outer_radial": None if outer_cutoff is None else int(outer_radial or 12)}
         n_s = len(self.species)
         self.irreps_sh = o3.Irreps.spherical_harmonics(l_max)
         self.embedding = torch.nn.Linear(n_s, channels, bias=False)
@@ -381,7 +383,7 @@ class E3nnModel(torch.nn.Module):
         self.layers = torch.nn.ModuleList(layers)
         self.readout = _readout(irreps, self.hyper["readout_hidden"])
         self.outer = None if outer_cutoff is None else OuterDensity(
-            n_s, float(outer_cutoff), int(outer_radial), envelope_p, channels)
+            n_s, float(outer_cutoff), self.hyper["outer_radial"], envelope_p, channels)
         self.coordination_weight = torch.nn.Parameter(torch.zeros(n_s),
                                                       requires_grad=coordination_start)
         self.register_buffer("reference_energy", torch.zeros(n_s))
