@@ -286,8 +286,7 @@ class OuterDensity(torch.nn.Module):
         torch.nn.init.zeros_(self.mlp[-1].bias)
 
     def forward(self, onehot: torch.Tensor, edge_i: torch.Tensor, edge_j: torch.Tensor,
-                vectors: torch.Tensor, mean_neighbours: torch.Tensor) -> torch.Tensor:
-        r = torch.linalg.norm(vectors, dim=1)
+                r: torch.Tensor, mean_neighbours: torch.Tensor) -> torch.Tensor:
         basis = (bessel_basis(r, self.cutoff, self.n_radial)
                  * polynomial_envelope(r, self.cutoff, self.envelope_p)[:, None])
         # (pair, species of j, k) summed onto i; the centre's species joins as its one-hot
@@ -447,13 +446,13 @@ class E3nnModel(torch.nn.Module):
     def _outputs(self, species, edge_i, edge_j, vectors) -> torch.Tensor:
         onehot = torch.nn.functional.one_hot(species, len(self.species)).to(vectors.dtype)
         h = self.hyper
+        r = torch.linalg.norm(vectors, dim=1)
         outer = None
         if self.outer is not None:
-            outer = self.outer(onehot, edge_i, edge_j, vectors, self.mean_neighbours)
-            near = torch.linalg.norm(vectors, dim=1) < h["cutoff"]
-            edge_i, edge_j, vectors = edge_i[near], edge_j[near], vectors[near]
+            outer = self.outer(onehot, edge_i, edge_j, r, self.mean_neighbours)
+            near = r < h["cutoff"]
+            edge_i, edge_j, vectors, r = edge_i[near], edge_j[near], vectors[near], r[near]
         x = self.embedding(onehot)
-        r = torch.linalg.norm(vectors, dim=1)
         sh = o3.spherical_harmonics(self.irreps_sh, vectors, normalize=True,
                                     normalization="component")
         radial = (bessel_basis(r, h["cutoff"], h["n_radial"])
