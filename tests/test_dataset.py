@@ -116,8 +116,9 @@ def test_baselines_agree_with_the_dataset_they_were_computed_beside(dataset):
 
 
 def test_64_atom_cells_agree_with_the_small_cell_baselines(dataset):
-    """Independent SCF runs on different meshes: the perfect 64-atom cell (2x2x2) against the
-    2-atom EOS minimum (6x6x6), and the relaxed vacancy labels against the baseline E_f."""
+    """Independent SCF runs on different meshes: the perfect 64-atom cell (2x2x2, moved by its
+    k-mesh step) against the 2-atom EOS minimum (6x6x6), and the relaxed vacancy labels
+    (4x4x4) against the baseline E_f."""
     base = json.loads((DATA / "si_pbe_baselines.json").read_text())
     perfect = [a for a in dataset if a.info["config_type"] == "crystal_diamond_64"][0]
     assert perfect.get_volume() / 64 == pytest.approx(base["V0_A3_per_atom"], rel=1e-4)
@@ -127,7 +128,8 @@ def test_64_atom_cells_agree_with_the_small_cell_baselines(dataset):
     formation = min(a.get_potential_energy() for a in vacancies) - 63 * e_per_atom
     assert formation == pytest.approx(base["vacancy64_formation_eV"], abs=2e-3)
     assert 3.2 < formation < 3.8  # PBE, 64-216-atom cells
-    assert max(np.abs(a.get_forces()).max() for a in vacancies) < 0.03  # relaxed
+    # relaxed to 0.03 eV/Å on 2 x 2 x 2; labelled on 4 x 4 x 4 (0.031 there)
+    assert max(np.abs(a.get_forces()).max() for a in vacancies) < 0.035
 
 
 def test_sheared_cells_carry_the_shear_response(dataset):
