@@ -741,6 +741,23 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     # (shipped as si-pbe-e3nn, the 26th stage: test 2.83 / 1.97, validation 5.50, forces
     # 0.0568, held-out 3.28. Forces 2x: 0.0554, but test 2.08, validation 5.60, C44 69.1,
     # the vacancy 3.21 eV: not taken)
+    # session 26: the PBE-relaxed 63-atom vacancy cells on a 4 x 4 x 4 mesh sit 2.86 meV/atom
+    # above their shipped 2 x 2 x 2 labels (the perfect 64-atom cell -0.002: the defect's gap
+    # levels disperse), so PBE's vacancy is 3.64 eV, not 3.46 (scripts/vacancy_kmesh_check.py).
+    # The 27th stage of the shipped recipe, the control, against the same on the relabelled
+    # vacancy cells (suite dft270v)
+    "dft270s_e3nn_l4_stage27_hot": ("dft270s", "dft270s_e3nn_l4_stage26_hot", {
+        "init_from": "{out}/dft270s_e3nn_l4_stage26_hot/model.pt"}),
+    "dft270v_e3nn_l4_stage27_vacancy_kmesh": ("dft270v", "dft270s_e3nn_l4_stage27_hot", {}),
+    # the cells that define the vacancy (both PBE-relaxed 63-atom cells and the perfect 64-atom
+    # cell) 100x: session 21 found 100x moved the vacancy by 0.02 eV on the old labels
+    "dft270v_e3nn_l4_stage27_vacancy100": ("dft270v", "dft270v_e3nn_l4_stage27_vacancy_kmesh", {
+        "loss": {"groups": {"vacancy_relaxed_pbe": 100.0, "crystal_diamond_64": 100.0}}}),
+    # (vacancy 3.26 -> 3.29 eV on the relabelled cells, 3.31 at 100x, against PBE's 3.64: the
+    # relabelled cells' training offset -2.3 -> -4.4 meV/atom, -4.0 at 100x. What holds them:
+    # the three rattled 31-atom vacancy cells, two sides of 10.9 Å on two k-points too, sit
+    # 3.9 meV/atom below their 4 x 4 x 4 energy.) Those relabelled too (suite dft270w)
+    "dft270w_e3nn_l4_stage27_vacancy31": ("dft270w", "dft270v_e3nn_l4_stage27_vacancy_kmesh", {}),
     # the control: the 23rd stage's recipe for 150 more epochs
     "dft270s_e3nn_l4_stage24_tail": ("dft270s", "dft270s_e3nn_l4_stage23_tail", {
         "init_from": "{out}/dft270s_e3nn_l4_stage23_tail/model.pt"}),
