@@ -3,8 +3,9 @@
     OMP_NUM_THREADS=1 nohup .venv/bin/python scripts/make_si_vacancy_liquid.py > runs/vl.log 2>&1 &
 
 Why: the 63-atom vacancy is the one issue-10 target the shipped e3nn model misses (3.27 eV
-against PBE's 3.46 ± 0.15), and weighting the data's vacancy cells 10× moved only the bulk
-(docs/accuracy.md, session 23): do *new* vacancy geometries move the three-coordinated atoms?
+against PBE's 3.46 ± 0.15 then; 3.64 on a converged mesh, session 26), and weighting the
+data's vacancy cells 10× moved only the bulk (docs/accuracy.md, session 23): do *new*
+vacancy geometries move the three-coordinated atoms?
 The liquid is the largest validation error outside the tail families (+11 meV/atom, one of
 eleven liquid cells). Both from the generators of scripts/make_si_dataset.py with seeds no cell
 of the data uses: 15-atom vacancy cells (the 16-site (2,1,1) diamond cell, tiers 2 and 5) at

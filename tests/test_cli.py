@@ -76,7 +76,7 @@ def test_report_cli_quick(workdir):
     names = [row[0] for row in summary["properties"]["table"]]
     assert names[:3] == ["a0", "B", "C11"]
     at_geometry = summary["properties"]["vacancy_at_dft_geometry"]
-    # the labels' E(63) - 63/64 E(64) is the baseline's GPAW relaxation result (another run)
+    # the labels' E(63) - 63/64 E(64) is the baseline (the relaxed cells relabelled on 4x4x4)
     shipped = json.loads(data_file("si_pbe_baselines.json").read_text())
     assert at_geometry["reference_eV"] == pytest.approx(shipped["vacancy64_formation_eV"],
                                                         abs=1e-3)
