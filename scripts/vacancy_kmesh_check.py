@@ -40,6 +40,7 @@ ACTIVE = os.path.join(ROOT, "data", "si_pbe_active.extxyz")
 OUT = os.path.join(ROOT, "data", "vacancy_kmesh_check.json")
 RELABEL_N = 4  # the mesh the 63-atom cells are relabelled on (6 x 6 x 6 checks it)
 DEFECT_SHIFT_KEY = "dft_defect_kmesh_shift_eV"
+# diamond_mesh_step.STEP_KEY: that module needs the venv, and `check` runs under Debian's python
 STEP_KEY = "dft_kmesh_step_eV_per_atom"
 # families whose cells computed on RELABEL_N take that label: the PBE-relaxed 63-atom cells and
 # the 31-atom rattled vacancy cells (two 10.9 Å sides sampled by two k-points, as the 63-atom
@@ -110,7 +111,7 @@ def check(args: list[str]) -> None:
             result = compute(atoms, (n, n, n))
             # the label carries the diamond-lattice k-mesh step (data/README.md); the raw
             # label is what GPAW gave on the shipped mesh
-            step = float(atoms.info.get("dft_kmesh_step_eV_per_atom", 0.0))
+            step = float(atoms.info.get(STEP_KEY, 0.0))
             label = atoms.get_potential_energy()
             _add({"index": int(index), "config_type": atoms.info["config_type"],
                   "label_hash": atoms.info["label_hash"], "atoms": len(atoms), "n": n,
@@ -144,6 +145,8 @@ def apply() -> None:
     PBE-relaxed ones, too low in symmetry to recompute here) by the shift the PBE-relaxed
     cells measured, and write the vacancy formation energy on that mesh into the baselines.
     Idempotent: a relabelled cell is not in the check's rows by its new hash."""
+    from nnpcalc.labeling import write_labels  # the venv's: `apply` is not run by GPAW's python
+
     rows = {(r["index"], r["n"]): r for r in _rows()}
     data = ase.io.read(DATA, ":")
     for index, atoms in enumerate(data):
@@ -155,7 +158,7 @@ def apply() -> None:
     shifts = [rows[(i, RELABEL_N)]["energy_eV"] - rows[(i, RELABEL_N)]["label_eV"]
               for i in relaxed]
     shift = float(np.mean(shifts))
-    _write(data, DATA)
+    write_labels(data, DATA)
     active = ase.io.read(ACTIVE, ":")
     for atoms in active:  # the model-relaxed vacancy collapses on the shipped mesh
         if (atoms.info["config_type"] == "vacancy_nnp_relaxed" and STEP_KEY in atoms.info
@@ -169,7 +172,7 @@ def apply() -> None:
                 f"mean {RELABEL_N}x{RELABEL_N}x{RELABEL_N} - shipped-mesh energy of the two "
                 f"PBE-relaxed 63-atom cells ({', '.join(f'{x:+.4f}' for x in shifts)} eV); "
                 "forces kept (they moved by <= 0.025 eV/Å there)")
-    _write(active, ACTIVE)
+    write_labels(active, ACTIVE)
     _baseline(data, rows)
     _kmesh_entry(data, rows)
 
@@ -177,25 +180,23 @@ def apply() -> None:
 def _kmesh_entry(data: list[Atoms], rows: dict) -> None:
     """The family's row of data/kmesh_families.json, checked on the defect itself now: its
     surrogate check (the perfect 8-atom cell) could not see the defect levels' dispersion."""
-    path = os.path.join(ROOT, "data", "kmesh_families.json")
-    with open(path) as handle:
-        table = json.load(handle)
+    from kmesh_families import read_json, write_json  # scripts/, the table's own reader/writer
+
+    table = read_json()
     entry = table["families"]["vacancy_relaxed_pbe"]
     index = entry["representative_index"]
     densest = max(n for i, n in rows if i == index)
     checked = rows[(index, densest)]
     atoms = data[index]
-    per_atom = {f"MP {n}x{n}x{n} shifted": r["energy_eV"] / len(atoms)
-                for (i, n), r in sorted(rows.items()) if i == index}
+    own = {f"MP {n}x{n}x{n} shifted": r for (i, n), r in sorted(rows.items()) if i == index}
     label = atoms.get_potential_energy() / len(atoms)
     reference = checked["energy_eV"] / len(atoms)
     entry.update(
         checked_on="representative", stored_kpoints=atoms.info["dft_kpoints"],
         stored_nkpts=int(atoms.info["dft_nkpts"]), checked_density=f"MP {densest}x{densest}x"
         f"{densest} shifted", E_label_eV_per_atom=label, E_stored_eV_per_atom=label,
-        E_density_eV_per_atom=per_atom,
-        wall_time_s={k: r["seconds"] for k, r in zip(per_atom, (
-            r for (i, n), r in sorted(rows.items()) if i == index), strict=True)},
+        E_density_eV_per_atom={k: r["energy_eV"] / len(atoms) for k, r in own.items()},
+        wall_time_s={k: r["seconds"] for k, r in own.items()},
         dE_stored_meV_per_atom=1000 * (label - reference),
         dE_original_meV_per_atom=1000 * (checked["label_eV"] / len(atoms) - reference),
         relabel_mesh=f"MP {RELABEL_N}x{RELABEL_N}x{RELABEL_N}", needs_relabel=False,
@@ -214,11 +215,7 @@ def _kmesh_entry(data: list[Atoms], rows: dict) -> None:
                  "dE_original_meV_per_atom": 1000 * (r["label_eV"] - r["energy_eV"]) / len(data[i])}
         for (i, n), r in sorted(rows.items())
         if n == RELABEL_N and data[i].info["config_type"] == "vacancy_rattled"}
-    tmp = path + ".tmp"
-    with open(tmp, "w") as handle:
-        json.dump(table, handle, indent=1)
-        handle.write("\n")
-    os.replace(tmp, path)
+    write_json(table)
 
 
 def _baseline(data: list[Atoms], rows: dict) -> None:
@@ -231,9 +228,9 @@ def _baseline(data: list[Atoms], rows: dict) -> None:
             continue
         e64 = rows[(perfect, n)]["energy_eV"]
         by_mesh.setdefault(f"{n}x{n}x{n}", {})[str(index)] = row["energy_eV"] - 63 / 64 * e64
-    path = os.path.join(ROOT, "data", "si_pbe_baselines.json")
-    with open(path) as handle:
-        baselines = json.load(handle)
+    from si_dft_baselines import load, save  # scripts/, the baselines' own reader/writer
+
+    baselines = load()
     chosen = f"{RELABEL_N}x{RELABEL_N}x{RELABEL_N}"
     chosen_rows = [r for (i, n), r in rows.items() if n == RELABEL_N
                    and data[i].info["config_type"] == "vacancy_relaxed_pbe"]
@@ -245,17 +242,8 @@ def _baseline(data: list[Atoms], rows: dict) -> None:
                     f"{max(r['max_force_eV_per_A'] for r in chosen_rows):.3f} eV/Å",
         "script": "scripts/vacancy_kmesh_check.py"}
     baselines["vacancy64_formation_eV"] = min(by_mesh[chosen].values())
-    tmp = path + ".tmp"
-    with open(tmp, "w") as handle:
-        json.dump(baselines, handle, indent=1)
-    os.replace(tmp, path)
+    save(baselines)
     print("vacancy64_formation_eV", baselines["vacancy64_formation_eV"], by_mesh)
-
-
-def _write(frames: list[Atoms], path: str) -> None:
-    tmp = path + ".tmp"
-    ase.io.write(tmp, frames, format="extxyz")
-    os.replace(tmp, path)
 
 
 if __name__ == "__main__":
