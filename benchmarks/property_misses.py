@@ -18,6 +18,8 @@
    rms PBE force: the frozen Γ phonons (small displacements) against the rattled cells (rms
    2-3 eV/Å). A slope below 1 only where displacements are small is a curvature at the
    minimum that the rattled cells do not pin — Γ low while the force MAE looks fine (session 21).
+   Beside it the family's force MAE and its share of the squared force error: whether a few
+   large-force atoms set the force loss or the error is spread over every family (session 26).
 """
 
 from __future__ import annotations
@@ -110,16 +112,22 @@ def family_offsets(dataset: list[Atoms],
 
 
 def force_slopes(dataset: list[Atoms],
-                 results: list[dict]) -> dict[str, tuple[int, float, float]]:
+                 results: list[dict]) -> dict[str, tuple[int, float, float, float, float]]:
     """Per family with PBE forces (rms ≥ 0.02 eV/Å; relaxed cells have none to compare):
-    structures, Σ F·F_PBE / Σ F_PBE², rms F_PBE component (eV/Å)."""
-    sums = defaultdict(lambda: np.zeros(4))  # structures, F·F_PBE, F_PBE², components
+    structures, Σ F·F_PBE / Σ F_PBE², rms F_PBE component, force MAE (eV/Å) and the family's
+    share of Σ (F − F_PBE)² over all families."""
+    # structures, F·F_PBE, F_PBE², components, |F − F_PBE|, (F − F_PBE)²
+    sums = defaultdict(lambda: np.zeros(6))
     for atoms, result in zip(dataset, results, strict=True):
         label = atoms.get_forces()
+        error = result["forces"] - label
         sums[atoms.info["config_type"]] += [1, (result["forces"] * label).sum(),
-                                            (label**2).sum(), label.size]
-    return {family: (int(n), float(dot / square), float(np.sqrt(square / size)))
-            for family, (n, dot, square, size) in sorted(sums.items())
+                                            (label**2).sum(), label.size,
+                                            np.abs(error).sum(), (error**2).sum()]
+    total = sum(v[5] for v in sums.values())
+    return {family: (int(n), float(dot / square), float(np.sqrt(square / size)),
+                     float(absolute / size), float(squared / total))
+            for family, (n, dot, square, size, absolute, squared) in sorted(sums.items())
             if np.sqrt(square / size) >= 0.02}
 
 
@@ -182,9 +190,9 @@ def main() -> None:
         print(f"  vacancy at the PBE geometry from these offsets: {at_pbe:+.3f} eV")
     for path, results in predicted.items():
         print(f"4. force slope on PBE by family (structures, Σ F·F_PBE / Σ F_PBE², rms F_PBE "
-              f"eV/Å), {path}")
-        for family, (n, slope, rms) in force_slopes(labelled, results).items():
-            print(f"    {family:36s} {n:3d} {slope:7.4f} {rms:6.3f}")
+              f"eV/Å, force MAE eV/Å, share of the squared force error), {path}")
+        for family, (n, slope, rms, mae, share) in force_slopes(labelled, results).items():
+            print(f"    {family:36s} {n:3d} {slope:7.4f} {rms:6.3f} {mae:6.3f} {share:5.2f}")
 
 
 if __name__ == "__main__":
