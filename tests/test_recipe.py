@@ -18,11 +18,12 @@ from nnpcalc import NNPCalculator
 from nnpcalc.descriptors.acsf import descriptor_from
 from nnpcalc.models import BPNN
 from nnpcalc.models.bpnn_fit import whitening_matrices
+from nnpcalc.models.potential import evaluate
 from nnpcalc.train import fit
 from nnpcalc.train.config import validate_config
 from nnpcalc.train.data import Labelled, group_weight
 from nnpcalc.train.fit import prepare
-from nnpcalc.train.loop import _loss_terms, new_model
+from nnpcalc.train.loop import _accumulate_loss, _loss_terms, mean_term_weights, new_model
 
 
 def _linear_teacher() -> NNPCalculator:
@@ -93,6 +94,36 @@ def test_sqrt_atoms_weighs_large_cells_by_their_size(dataset, tmp_path):
     flat = _loss_terms(out, labels, batch, validate_config({**cfg.model_dump(), "loss": {
         "energy_size": "per_atom"}}))["energy"]
     assert float(flat) == pytest.approx(float(de2.mean()))
+
+
+@pytest.mark.parametrize("normalise", ["batch", "data"])
+def test_data_normalisation_gives_the_weighted_mean_at_any_batch_size(dataset, tmp_path,
+                                                                    normalise):
+    """Under `normalise: data` an epoch of mini-batches has the loss Σ w ΔE² / Σ w of the whole
+    set at batch size 1 as at 16, so a weight of 100 counts 100x; under "batch" a batch of one
+    structure divides by its own weight, and the epoch ignores the weights altogether."""
+    cfg = validate_config(config(dataset, tmp_path, val_fraction=0.0, loss={
+        "energy": 1.0, "forces": 0.0, "normalise": normalise}))
+    prep = prepare(cfg)
+    weights = np.where(np.arange(len(prep.train)) % 5 == 0, 100.0, 1.0)
+    for item, w in zip(prep.train.items, weights, strict=True):
+        item.weight = w
+    model = new_model(prep, seed=0)[0]
+    batch, labels = prep.train.batch(range(len(prep.train)), torch.float64, "cpu")
+    energy = evaluate(model, batch, forces=False)["energy"].detach()
+    de2 = (((energy - labels.energy) / batch.n_atoms) ** 2).numpy()
+    idle = torch.optim.SGD(model.parameters(), lr=0.0)
+    means = mean_term_weights(prep.train, cfg, torch.float64, "cpu")
+    losses = {}
+    for size in (1, len(prep.train)):
+        prep.config.batch_size = size
+        losses[size] = float(_accumulate_loss(model, prep, list(range(len(prep.train))), idle,
+                                              means=means))
+    weighted = float(np.sum(weights * de2) / np.sum(weights))
+    assert losses[len(prep.train)] == pytest.approx(weighted, rel=1e-9)
+    single = weighted if normalise == "data" else float(np.mean(de2))
+    assert losses[1] == pytest.approx(single, rel=1e-9)
+    assert abs(weighted - float(np.mean(de2))) > 0.1 * weighted  # the weights matter here
 
 
 def test_stress_groups_weigh_the_stress_term_alone(tmp_path):

@@ -47,6 +47,11 @@ class LossWeights(_Strict):
     `stress_groups` multiplies the stress term's weights alone, the same way: a strained
     crystal's deviatoric stress carries C11 - C12, which its energy resolves only below the
     noise of the energy fit.
+    normalise: "batch" divides each mini-batch's weighted squared errors by that batch's own
+    weights, so a large weight saturates: a structure that dominates its batch counts as that
+    batch, and 100x on one cell weighs little more than batch_size cells. "data" divides by
+    the training set's mean weight per structure times the batch's structures, so an epoch's
+    loss is the whole set's weighted mean and a weight of 100 counts 100 times.
     """
 
     energy: float = Field(1.0, ge=0)
@@ -56,6 +61,7 @@ class LossWeights(_Strict):
     group_key: str = "config_type"
     groups: dict[str, float] = Field(default_factory=dict)
     stress_groups: dict[str, float] = Field(default_factory=dict)
+    normalise: Literal["batch", "data"] = "batch"
 
     @field_validator("groups", "stress_groups")
     @classmethod

@@ -115,29 +115,59 @@ def _same_atomic_energies(model: torch.nn.Module, start: torch.nn.Module) -> boo
     return bool(torch.allclose(found, wanted, rtol=0.0, atol=1e-6))
 
 
+def _term_weights(labels, cfg: TrainConfig) -> dict[str, torch.Tensor]:
+    """Each term's weights: per structure (energy, stress) or per atom (forces)."""
+    energy = labels.weight * labels.size if cfg.loss.energy_size == "sqrt_atoms" else labels.weight
+    return {"energy": energy, "forces": labels.atom_weight * labels.forces_mask,
+            "stress": labels.stress_weight * labels.stress_mask}
+
+
+def mean_term_weights(data: GraphSet, cfg: TrainConfig, dtype, device,
+                      chunk: int = 64) -> dict[str, float] | None:
+    """Each term's weights summed over a set, per structure: with `loss.normalise: data` a
+    batch of n structures divides its weighted squared errors by n times these (None under
+    "batch", where each batch divides by its own weights)."""
+    if cfg.loss.normalise == "batch" or len(data) == 0:
+        return None
+    totals: dict[str, float] = {}
+    for start in range(0, len(data), chunk):
+        _, labels = data.batch(range(start, min(start + chunk, len(data))), dtype, device)
+        for name, weight in _term_weights(labels, cfg).items():
+            totals[name] = totals.get(name, 0.0) + float(weight.sum())
+    return {name: total / len(data) for name, total in totals.items()}
+
+
+def _denominators(means: dict[str, float] | None, n_structures: int, dtype,
+                  device) -> dict[str, torch.Tensor] | None:
+    if means is None:
+        return None
+    return {name: torch.tensor(mean * n_structures, dtype=dtype, device=device)
+            for name, mean in means.items()}
+
+
 def _loss_parts(out, labels, batch, cfg: TrainConfig) -> dict[str, tuple[torch.Tensor, ...]]:
     """Each term as (weighted sum of squared errors, sum of weights): a term is their ratio,
     and sharded batches add both parts before dividing."""
     n = batch.n_atoms.to(out["energy"].dtype)
+    weights = _term_weights(labels, cfg)
     parts = {}
     de = (out["energy"] - labels.energy) / n
-    weight = labels.weight * labels.size if cfg.loss.energy_size == "sqrt_atoms" else labels.weight
-    parts["energy"] = ((weight * de**2).sum(), weight.sum())
+    parts["energy"] = ((weights["energy"] * de**2).sum(), weights["energy"].sum())
     if "forces" in out:
-        w = labels.atom_weight * labels.forces_mask
         df2 = ((out["forces"] - labels.forces) ** 2).sum(-1) / 3.0
-        parts["forces"] = ((w * df2).sum(), w.sum())
+        parts["forces"] = ((weights["forces"] * df2).sum(), weights["forces"].sum())
     if "stress" in out:
         dv = (voigt(out["stress"]) - labels.stress) * (batch.volume / n)[:, None]
-        w = labels.stress_weight * labels.stress_mask
+        w = weights["stress"]
         parts["stress"] = ((w[:, None] * dv**2).mean(-1).sum(), w.sum())
     return parts
 
 
 def _loss_terms(out, labels, batch, cfg: TrainConfig,
                 denominators: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
-    """Weighted mean-square errors; `denominators` (summed over ranks) replace the local ones.
-    A term without weight (no forces or stress labels) is left out."""
+    """Weighted mean-square errors; `denominators` (summed over ranks, or the set's weights
+    under `normalise: data`) replace the local ones. A term without weight (no forces or
+    stress labels) is left out."""
     terms = {}
     for name, (total, weight) in _loss_parts(out, labels, batch, cfg).items():
         weight = weight if denominators is None else denominators[name]
@@ -157,11 +187,13 @@ def evaluate_set(model, data: GraphSet, cfg: TrainConfig, dtype, device,
         return {}
     de, dfs, dss, losses = [], [], [], []
     want_stress = cfg.loss.stress > 0 or any(it.stress is not None for it in data.items)
+    means = mean_term_weights(data, cfg, dtype, device)
     for start in range(0, len(data), chunk):
         idx = list(range(start, min(start + chunk, len(data))))
         batch, labels = data.batch(idx, dtype, device)
         out = evaluate(model, batch, forces=True, stress=want_stress)
-        terms = _loss_terms(out, labels, batch, cfg)
+        terms = _loss_terms(out, labels, batch, cfg, _denominators(means, len(idx), dtype,
+                                                                   device))
         losses.append(float(_total(terms, cfg).detach()) * len(idx))
         de.append(((out["energy"] - labels.energy) / batch.n_atoms).detach().cpu().numpy())
         if labels.forces_mask.any():
@@ -238,6 +270,7 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
             scheduler.load_state_dict(ckpt["scheduler"])
         state = ckpt["state"]
     n_train = len(prep.train)
+    means = mean_term_weights(prep.train, cfg, prep.dtype, prep.device)
     if state["epoch"] == 0 and fitted_start:
         # A fitted start is a model in its own right: training must beat it to replace it.
         model.eval()
@@ -257,11 +290,11 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
         model.train()
         if isinstance(optimizer, torch.optim.LBFGS):
             optimizer.step(partial(_accumulate_loss, model, prep, order, optimizer,
-                                   start_weights))
+                                   start_weights, means))
         else:
             for b in range(0, n_train, cfg.batch_size):
                 _accumulate_loss(model, prep, order[b:b + cfg.batch_size], optimizer,
-                                 start_weights)
+                                 start_weights, means)
                 optimizer.step()
                 if cfg.ema_decay:
                     _update_average(averaged, model, cfg.ema_decay)
@@ -350,10 +383,12 @@ def _proximal_term(model, start_weights: list[torch.Tensor] | None, weight: floa
 
 
 def _accumulate_loss(model, prep: Prepared, indices: list[int], optimizer,
-                     start_weights: list[torch.Tensor] | None = None) -> torch.Tensor:
+                     start_weights: list[torch.Tensor] | None = None,
+                     means: dict[str, float] | None = None) -> torch.Tensor:
     """Zero the gradients, then add those of the mean loss over `indices`, in chunks of
     batch_size structures (full-batch L-BFGS sees the whole set without holding it at once),
-    and of the proximal term when fine-tuning with one.
+    and of the proximal term when fine-tuning with one. `means` (mean_term_weights of the
+    training set) normalise by the data instead of by each batch.
     Under torch.distributed each rank takes its share of `indices` and the gradients are summed
     over the ranks, normalised by the global batch (nnpcalc.train.distributed); the proximal
     term is added on rank 0 alone, so it counts once."""
@@ -372,6 +407,8 @@ def _accumulate_loss(model, prep: Prepared, indices: list[int], optimizer,
             parts = _loss_parts(out, labels, batch, cfg)
             local = torch.stack([parts[k][1].detach() for k in names])
         summed = dict(zip(names, distributed.all_reduce_sum(local), strict=True))
+        if means is not None:
+            summed = _denominators(means, len(indices), prep.dtype, prep.device)
         loss = torch.zeros((), dtype=prep.dtype, device=prep.device)
         if mine:
             loss = _total(_loss_terms(out, labels, batch, cfg, summed), cfg)
@@ -385,7 +422,9 @@ def _accumulate_loss(model, prep: Prepared, indices: list[int], optimizer,
         batch, labels = prep.train.batch(idx, prep.dtype, prep.device)
         out = evaluate(model, batch, forces=cfg.loss.forces > 0, stress=cfg.loss.stress > 0,
                        create_graph=needs_graph)
-        loss = _total(_loss_terms(out, labels, batch, cfg), cfg) * (len(idx) / len(indices))
+        denominators = _denominators(means, len(idx), prep.dtype, prep.device)
+        loss = _total(_loss_terms(out, labels, batch, cfg, denominators), cfg) * (
+            len(idx) / len(indices))
         loss.backward()
         total = total + loss.detach()
     proximal = _proximal_term(model, start_weights, cfg.proximal)
