@@ -115,7 +115,13 @@ def _same_atomic_energies(model: torch.nn.Module, start: torch.nn.Module) -> boo
     return bool(torch.allclose(found, wanted, rtol=0.0, atol=1e-6))
 
 
-def _term_weights(labels, cfg: TrainConfig) -> dict[str, torch.Tensor]:
+def epoch_order(n: int, seed: int, epoch: int) -> list[int]:
+    """The order of the training structures in an epoch, fixed by (seed, epoch)."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(
+        seed * 1_000_003 + epoch)).tolist()
+
+
+def term_weights(labels, cfg: TrainConfig) -> dict[str, torch.Tensor]:
     """Each term's weights: per structure (energy, stress) or per atom (forces)."""
     energy = labels.weight * labels.size if cfg.loss.energy_size == "sqrt_atoms" else labels.weight
     return {"energy": energy, "forces": labels.atom_weight * labels.forces_mask,
@@ -132,7 +138,7 @@ def mean_term_weights(data: GraphSet, cfg: TrainConfig, dtype, device,
     totals: dict[str, float] = {}
     for start in range(0, len(data), chunk):
         _, labels = data.batch(range(start, min(start + chunk, len(data))), dtype, device)
-        for name, weight in _term_weights(labels, cfg).items():
+        for name, weight in term_weights(labels, cfg).items():
             totals[name] = totals.get(name, 0.0) + float(weight.sum())
     return {name: total / len(data) for name, total in totals.items()}
 
@@ -149,7 +155,7 @@ def _loss_parts(out, labels, batch, cfg: TrainConfig) -> dict[str, tuple[torch.T
     """Each term as (weighted sum of squared errors, sum of weights): a term is their ratio,
     and sharded batches add both parts before dividing."""
     n = batch.n_atoms.to(out["energy"].dtype)
-    weights = _term_weights(labels, cfg)
+    weights = term_weights(labels, cfg)
     parts = {}
     de = (out["energy"] - labels.energy) / n
     parts["energy"] = ((weights["energy"] * de**2).sum(), weights["energy"].sum())
@@ -285,8 +291,7 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
                unit="epoch", initial=state["epoch"], total=cfg.epochs)
     for epoch in bar:
         start = time.perf_counter()
-        order = torch.randperm(n_train, generator=torch.Generator().manual_seed(
-            seed * 1_000_003 + epoch)).tolist()
+        order = epoch_order(n_train, seed, epoch)
         model.train()
         if isinstance(optimizer, torch.optim.LBFGS):
             optimizer.step(partial(_accumulate_loss, model, prep, order, optimizer,
