@@ -22,12 +22,12 @@ import torch
 
 from nnpcalc.train.config import load_config
 from nnpcalc.train.fit import prepare
-from nnpcalc.train.loop import epoch_order, term_weights
+from nnpcalc.train.loop import Prepared, epoch_order, term_weights
 
 TERMS = ("energy", "forces")
 
 
-def structure_weights(prep) -> dict[str, np.ndarray]:
+def structure_weights(prep: Prepared) -> dict[str, np.ndarray]:
     """Per training structure, the energy weight and the summed per-atom force weights."""
     out = {term: np.zeros(len(prep.train)) for term in TERMS}
     for k in range(len(prep.train)):
@@ -39,16 +39,18 @@ def structure_weights(prep) -> dict[str, np.ndarray]:
 
 
 def batch_shares(weights: np.ndarray, batch_size: int, seed: int, epochs: int) -> np.ndarray:
-    """Each structure's mean share of the batch-normalised loss over `epochs` epochs."""
+    """Each structure's mean share of the batch-normalised loss over `epochs` epochs: every
+    batch, the short last one too, is one optimiser step of equal standing."""
     n = len(weights)
     shares = np.zeros(n)
+    steps = -(-n // batch_size)
     for epoch in range(epochs):
         order = np.array(epoch_order(n, seed, epoch))
         for start in range(0, n, batch_size):
             batch = order[start:start + batch_size]
             total = weights[batch].sum()
             if total > 0:
-                shares[batch] += weights[batch] / total * len(batch) / n
+                shares[batch] += weights[batch] / total / steps
     return shares / epochs
 
 

@@ -23,7 +23,13 @@ from nnpcalc.train import fit
 from nnpcalc.train.config import validate_config
 from nnpcalc.train.data import Labelled, group_weight
 from nnpcalc.train.fit import prepare
-from nnpcalc.train.loop import _accumulate_loss, _loss_terms, mean_term_weights, new_model
+from nnpcalc.train.loop import (
+    _accumulate_loss,
+    _loss_terms,
+    evaluate_set,
+    mean_term_weights,
+    new_model,
+)
 
 
 def _linear_teacher() -> NNPCalculator:
@@ -124,6 +130,10 @@ def test_data_normalisation_gives_the_weighted_mean_at_any_batch_size(dataset, t
     single = weighted if normalise == "data" else float(np.mean(de2))
     assert losses[1] == pytest.approx(single, rel=1e-9)
     assert abs(weighted - float(np.mean(de2))) > 0.1 * weighted  # the weights matter here
+    if normalise == "data":  # the validation loss, in chunks of any size, is the same mean
+        for chunk in (1, 16):
+            got = evaluate_set(model, prep.train, cfg, torch.float64, "cpu", chunk=chunk)
+            assert got["loss"] == pytest.approx(weighted, rel=1e-9)
 
 
 def test_stress_groups_weigh_the_stress_term_alone(tmp_path):

@@ -49,9 +49,10 @@ class LossWeights(_Strict):
     noise of the energy fit.
     normalise: "batch" divides each mini-batch's weighted squared errors by that batch's own
     weights, so a large weight saturates: a structure that dominates its batch counts as that
-    batch, and 100x on one cell weighs little more than batch_size cells. "data" divides by
-    the training set's mean weight per structure times the batch's structures, so an epoch's
-    loss is the whole set's weighted mean and a weight of 100 counts 100 times.
+    batch, and 100x on one cell weighs at most as much as batch_size cells. "data" divides by
+    the training set's mean weight per structure times the batch's structures, so each batch's
+    loss is an unbiased estimate of the whole set's weighted mean (exactly that mean in full
+    batch) and a weight of 100 counts 100 times. Validation losses divide by their own set's.
     """
 
     energy: float = Field(1.0, ge=0)

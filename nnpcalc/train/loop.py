@@ -29,7 +29,7 @@ from nnpcalc.models.widen import widen_from
 from nnpcalc.train import distributed
 from nnpcalc.train.checkpoint import load_checkpoint, save_atomically
 from nnpcalc.train.config import TrainConfig
-from nnpcalc.train.labels import GraphSet
+from nnpcalc.train.labels import GraphSet, LabelBatch
 
 
 @dataclass
@@ -121,15 +121,15 @@ def epoch_order(n: int, seed: int, epoch: int) -> list[int]:
         seed * 1_000_003 + epoch)).tolist()
 
 
-def term_weights(labels, cfg: TrainConfig) -> dict[str, torch.Tensor]:
+def term_weights(labels: LabelBatch, cfg: TrainConfig) -> dict[str, torch.Tensor]:
     """Each term's weights: per structure (energy, stress) or per atom (forces)."""
     energy = labels.weight * labels.size if cfg.loss.energy_size == "sqrt_atoms" else labels.weight
     return {"energy": energy, "forces": labels.atom_weight * labels.forces_mask,
             "stress": labels.stress_weight * labels.stress_mask}
 
 
-def mean_term_weights(data: GraphSet, cfg: TrainConfig, dtype, device,
-                      chunk: int = 64) -> dict[str, float] | None:
+def mean_term_weights(data: GraphSet, cfg: TrainConfig, dtype: torch.dtype,
+                      device: torch.device | str, chunk: int = 64) -> dict[str, float] | None:
     """Each term's weights summed over a set, per structure: with `loss.normalise: data` a
     batch of n structures divides its weighted squared errors by n times these (None under
     "batch", where each batch divides by its own weights)."""
@@ -143,8 +143,9 @@ def mean_term_weights(data: GraphSet, cfg: TrainConfig, dtype, device,
     return {name: total / len(data) for name, total in totals.items()}
 
 
-def _denominators(means: dict[str, float] | None, n_structures: int, dtype,
-                  device) -> dict[str, torch.Tensor] | None:
+def _denominators(means: dict[str, float] | None, n_structures: int, dtype: torch.dtype,
+                  device: torch.device | str) -> dict[str, torch.Tensor] | None:
+    """What a batch of n structures divides its weighted sums by under `normalise: data`."""
     if means is None:
         return None
     return {name: torch.tensor(mean * n_structures, dtype=dtype, device=device)
@@ -411,9 +412,9 @@ def _accumulate_loss(model, prep: Prepared, indices: list[int], optimizer,
                            stress=cfg.loss.stress > 0, create_graph=needs_graph)
             parts = _loss_parts(out, labels, batch, cfg)
             local = torch.stack([parts[k][1].detach() for k in names])
-        summed = dict(zip(names, distributed.all_reduce_sum(local), strict=True))
-        if means is not None:
-            summed = _denominators(means, len(indices), prep.dtype, prep.device)
+        # the global batch's weights, or (the same on every rank) the data's
+        summed = (_denominators(means, len(indices), prep.dtype, prep.device) if means
+                  else dict(zip(names, distributed.all_reduce_sum(local), strict=True)))
         loss = torch.zeros((), dtype=prep.dtype, device=prep.device)
         if mine:
             loss = _total(_loss_terms(out, labels, batch, cfg, summed), cfg)
