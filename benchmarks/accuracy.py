@@ -761,7 +761,7 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     # (shipped as si-pbe-e3nn, the 27th stage: vacancy 3.30 eV against 3.64.) Session 27: each
     # mini-batch divides its weighted squared errors by its own weights, so a weight saturates
     # once its structure fills the batch: 100x took the 63-atom cells' share of the loss from
-    # 2.8 % to 5.9 % (docs/accuracy.md session 27), where the same 100x of the data is 55 %. The
+    # 2.8 % to 5.8 % (docs/accuracy.md session 27), where the same 100x of the data is 55 %. The
     # 28th stage of the shipped recipe (control), the same normalised by the data's weights
     # (`loss.normalise: data`), and that with the vacancy-defining cells 10x (there 10x is a
     # third of both terms: three cells of 63-64 atoms, their forces weighted alike)

@@ -9,7 +9,7 @@ structure's pull is capped at its batch's; under `data` the epoch's loss is the 
 weighted mean. This prints, per group (`loss.group_key`), the training cells, the weight, and
 the share of each term under both normalisations over the first `--epochs` epochs' batches
 (the trainer's own order). Session 27: 100x on the two PBE-relaxed 63-atom vacancy cells took
-their share from 2.8 to 5.9 % batch-normalised, against 55 % normalised by the data.
+their share from 2.8 to 5.8 % batch-normalised, against 55 % normalised by the data.
 """
 
 from __future__ import annotations
