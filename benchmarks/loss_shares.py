@@ -18,24 +18,12 @@ import argparse
 from collections import defaultdict
 
 import numpy as np
-import torch
 
 from nnpcalc.train.config import load_config
 from nnpcalc.train.fit import prepare
-from nnpcalc.train.loop import Prepared, epoch_order, term_weights
+from nnpcalc.train.loop import epoch_order, structure_term_weights
 
 TERMS = ("energy", "forces")
-
-
-def structure_weights(prep: Prepared) -> dict[str, np.ndarray]:
-    """Per training structure, the energy weight and the summed per-atom force weights."""
-    out = {term: np.zeros(len(prep.train)) for term in TERMS}
-    for k in range(len(prep.train)):
-        _, labels = prep.train.batch([k], torch.float64, "cpu")
-        for term, weight in term_weights(labels, prep.config).items():
-            if term in out:
-                out[term][k] = float(weight.sum())
-    return out
 
 
 def batch_shares(weights: np.ndarray, batch_size: int, seed: int, epochs: int) -> np.ndarray:
@@ -61,7 +49,8 @@ def main() -> None:
     args = parser.parse_args()
     cfg = load_config(args.config, {"monitor": {"enabled": False}})
     prep = prepare(cfg)
-    weights = structure_weights(prep)
+    weights = {term: w for term, w in structure_term_weights(prep.train, cfg).items()
+               if term in TERMS}
     groups = defaultdict(list)
     for k, item in enumerate(prep.train.items):
         groups[str(item.atoms.info.get(cfg.loss.group_key, ""))].append(k)

@@ -119,7 +119,7 @@ def test_data_normalisation_gives_the_weighted_mean_at_any_batch_size(dataset, t
     energy = evaluate(model, batch, forces=False)["energy"].detach()
     de2 = (((energy - labels.energy) / batch.n_atoms) ** 2).numpy()
     idle = torch.optim.SGD(model.parameters(), lr=0.0)
-    means = mean_term_weights(prep.train, cfg, torch.float64, "cpu")
+    means = mean_term_weights(prep.train, cfg)
     losses = {}
     for size in (1, len(prep.train)):
         prep.config.batch_size = size

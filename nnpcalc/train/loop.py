@@ -128,19 +128,28 @@ def term_weights(labels: LabelBatch, cfg: TrainConfig) -> dict[str, torch.Tensor
             "stress": labels.stress_weight * labels.stress_mask}
 
 
-def mean_term_weights(data: GraphSet, cfg: TrainConfig, dtype: torch.dtype,
-                      device: torch.device | str, chunk: int = 64) -> dict[str, float] | None:
-    """Each term's weights summed over a set, per structure: with `loss.normalise: data` a
-    batch of n structures divides its weighted squared errors by n times these (None under
-    "batch", where each batch divides by its own weights)."""
+def structure_term_weights(data: GraphSet, cfg: TrainConfig,
+                           chunk: int = 64) -> dict[str, np.ndarray]:
+    """Each term's weight per structure of a set (the force weight: its atoms' sum)."""
+    parts: dict[str, list[np.ndarray]] = {}
+    for start in range(0, len(data), chunk):
+        batch, labels = data.batch(range(start, min(start + chunk, len(data))),
+                                   torch.float64, "cpu")
+        for name, weight in term_weights(labels, cfg).items():
+            if name == "forces":  # per atom
+                weight = torch.zeros(batch.n_structures, dtype=weight.dtype).index_add_(
+                    0, batch.batch, weight)
+            parts.setdefault(name, []).append(weight.numpy())
+    return {name: np.concatenate(values) for name, values in parts.items()}
+
+
+def mean_term_weights(data: GraphSet, cfg: TrainConfig) -> dict[str, float] | None:
+    """Each term's mean weight per structure of a set: with `loss.normalise: data` a batch of
+    n structures divides its weighted squared errors by n times these (None under "batch",
+    where each batch divides by its own weights)."""
     if cfg.loss.normalise == "batch" or len(data) == 0:
         return None
-    totals: dict[str, float] = {}
-    for start in range(0, len(data), chunk):
-        _, labels = data.batch(range(start, min(start + chunk, len(data))), dtype, device)
-        for name, weight in term_weights(labels, cfg).items():
-            totals[name] = totals.get(name, 0.0) + float(weight.sum())
-    return {name: total / len(data) for name, total in totals.items()}
+    return {name: float(w.mean()) for name, w in structure_term_weights(data, cfg).items()}
 
 
 def _denominators(means: dict[str, float] | None, n_structures: int, dtype: torch.dtype,
@@ -194,7 +203,7 @@ def evaluate_set(model, data: GraphSet, cfg: TrainConfig, dtype, device,
         return {}
     de, dfs, dss, losses = [], [], [], []
     want_stress = cfg.loss.stress > 0 or any(it.stress is not None for it in data.items)
-    means = mean_term_weights(data, cfg, dtype, device)
+    means = mean_term_weights(data, cfg)
     for start in range(0, len(data), chunk):
         idx = list(range(start, min(start + chunk, len(data))))
         batch, labels = data.batch(idx, dtype, device)
@@ -277,7 +286,7 @@ def train_replica(prep: Prepared, seed: int, out_dir: Path, resume: bool = False
             scheduler.load_state_dict(ckpt["scheduler"])
         state = ckpt["state"]
     n_train = len(prep.train)
-    means = mean_term_weights(prep.train, cfg, prep.dtype, prep.device)
+    means = mean_term_weights(prep.train, cfg)
     if state["epoch"] == 0 and fitted_start:
         # A fitted start is a model in its own right: training must beat it to replace it.
         model.eval()
