@@ -4,6 +4,8 @@
     python benchmarks/vacancy_subsets.py runs/accuracy/<row> --subsets all no_15
     python benchmarks/vacancy_subsets.py runs/accuracy/<row> --subsets no_collapses \
         --set scalar_layer=true          # a model setting changed (grown terms start at zero)
+    python benchmarks/vacancy_subsets.py runs/accuracy/<row> --subsets no_collapses \
+        --group vacancy_relaxed_pbe=30   # a group's loss weight (can the form fit it at all?)
 
 Each subset is the row's training cells of the vacancy families (15- and 31-atom rattled cells,
 the PBE-relaxed 63-atom cells, the labelled 63-atom collapses of its `train_only` files) and of
@@ -75,6 +77,8 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a model setting to change (YAML value), e.g. outer_cutoff=7.0")
+    parser.add_argument("--group", action="append", default=[], metavar="CONFIG_TYPE=WEIGHT",
+                        help="a group's weight in the loss, e.g. vacancy_relaxed_pbe=30")
     args = parser.parse_args()
     model = args.model or str(args.row / "model.pt")
     cells = [a for a in training_cells(args.row) if a.info.get("config_type") in FAMILIES]
@@ -90,8 +94,11 @@ def main() -> None:
         subset = [a for a in cells if SUBSETS[name](a)]
         ase.io.write(out / f"{name}.extxyz", subset)
         loss = {k: v for k, v in recipe["loss"].items() if k != "stress_groups"}
+        loss["groups"] = {**loss.get("groups", {}), **{
+            group: float(weight) for group, _, weight in (g.partition("=") for g in args.group)}}
         start = [Path(args.model).stem] if args.model else []
-        run = out / "_".join([name, *start, *args.set, f"{args.epochs}x{args.lr:g}"])
+        run = out / "_".join([name, *start, *args.set, *args.group,
+                              f"{args.epochs}x{args.lr:g}"])
         fit({"data": [str(out / f"{name}.extxyz")], "validation": [str(out / f"{name}.extxyz")],
              "val_fraction": 0.0, "test_fraction": 0.0, "seed": 0, "init_from": model,
              "epochs": args.epochs, "batch_size": 4, "lr": args.lr, "scheduler": "cosine",

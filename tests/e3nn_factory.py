@@ -7,12 +7,14 @@ import torch
 from nnpcalc.models.e3nn_mp import E3nnModel
 
 
-def switch_on_scalar_layer(model: E3nnModel) -> E3nnModel:
-    """Random maps in the scalar layer, which starts at zero (adding nothing) so that a file
-    without it can start it: a test of what the layer computes needs it switched on."""
+def switch_on_layers(model: E3nnModel, count: int) -> E3nnModel:
+    """Random maps in the last `count` layers: the scalar and reach layers start at zero
+    (adding nothing) so that a file without them can start them, and a test of what they
+    compute needs them switched on."""
     with torch.no_grad():
-        for name in ("linear", "self_connection", "product_linear"):
-            getattr(model.layers[-1], name).weight.normal_()
+        for layer in model.layers[-count:]:
+            for name in ("linear", "self_connection", "product_linear"):
+                getattr(layer, name).weight.normal_()
     return model
 
 

@@ -8,7 +8,7 @@ import ase.io
 import pytest
 import torch
 from broken_calculators import Broken, FalselyLocal, WrongFastDerivatives
-from e3nn_factory import switch_on_outer, switch_on_scalar_layer
+from e3nn_factory import switch_on_layers, switch_on_outer
 from structures_factory import rattled_diamond
 
 from nnpcalc.calculator import NNPCalculator
@@ -43,13 +43,17 @@ def _kinds(si_model, sic_model) -> dict:
     outer = switch_on_outer(E3nnModel(["Si", "C"], cutoff=3.5, l_max=2, channels=4,
                                       n_layers=1, outer_cutoff=5.0))
     outer.mean_neighbours.fill_(12.0)
-    scalar = switch_on_scalar_layer(E3nnModel(["Si", "C"], cutoff=4.0, l_max=2, channels=4,
-                                              n_layers=1, scalar_layer=True))
+    scalar = switch_on_layers(E3nnModel(["Si", "C"], cutoff=4.0, l_max=2, channels=4,
+                                        n_layers=1, scalar_layer=True), 1)
     scalar.mean_neighbours.fill_(12.0)
+    reach = switch_on_layers(E3nnModel(["Si", "C"], cutoff=4.0, l_max=3, channels=4,
+                                       n_layers=1, reach_layers=1, cross_channels=True), 1)
+    reach.mean_neighbours.fill_(12.0)
     return {
         "e3nn": NNPCalculator(e3nn, dtype="float64"),
         "e3nn_cross_channels": NNPCalculator(cross, dtype="float64"),
         "e3nn_scalar_layer": NNPCalculator(scalar, dtype="float64"),
+        "e3nn_reach": NNPCalculator(reach, dtype="float64"),
         "e3nn_bispectrum": NNPCalculator(bispectrum, dtype="float64"),
         "e3nn_outer": NNPCalculator(outer, dtype="float64"),
         "bpnn": NNPCalculator(si_model, dtype="float64"),
@@ -60,7 +64,8 @@ def _kinds(si_model, sic_model) -> dict:
 
 
 KINDS = ["bpnn", "bpnn_two_species", "stillinger_weber", "ensemble", "e3nn",
-         "e3nn_cross_channels", "e3nn_scalar_layer", "e3nn_bispectrum", "e3nn_outer"]
+         "e3nn_cross_channels", "e3nn_scalar_layer", "e3nn_reach", "e3nn_bispectrum",
+         "e3nn_outer"]
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -13,7 +13,7 @@ import pytest
 import torch
 from ase import Atoms
 from e3nn import o3
-from e3nn_factory import switch_on_scalar_layer
+from e3nn_factory import switch_on_layers
 
 from nnpcalc.calculator import NNPCalculator
 from nnpcalc.models.e3nn_mp import BondProjection, E3nnModel, convolution
@@ -92,21 +92,32 @@ def _chain_end_energy(model: E3nnModel, angle_deg: float) -> float:
     return float(atoms.get_potential_energies()[0])
 
 
-@pytest.mark.parametrize("scalar_layer", [False, True])
-def test_the_scalar_layer_sees_the_far_end_of_a_bond(scalar_layer):
+@pytest.mark.parametrize("added", [{}, {"scalar_layer": True}, {"reach_layers": 1},
+                                   {"reach_layers": 1, "reach_l_max": 0}])
+def test_a_second_layer_sees_the_far_end_of_a_bond(added):
     """One layer: atom 0 knows its neighbour's distance, nothing of the neighbour's other
-    bonds. The scalar layer reads the neighbour's l > 0 features along the bond, so atom 0's
-    energy changes with the angle at atom 1 (same distances, atom 2 out of atom 0's reach)."""
+    bonds. A second layer makes atom 0's energy change with the angle at atom 1 (same
+    distances, atom 2 out of atom 0's reach): the scalar layer reads the neighbour's l > 0
+    features along the bond, a reach layer its features of degree ≤ reach_l_max — degree 0
+    alone too, since the first layer's squared norms at atom 1 hold the angle there."""
     torch.manual_seed(0)
-    model = E3nnModel(["Si"], cutoff=3.0, l_max=2, channels=4, n_layers=1,
-                      scalar_layer=scalar_layer)
-    if scalar_layer:
-        switch_on_scalar_layer(model)
+    model = E3nnModel(["Si"], cutoff=3.0, l_max=2, channels=4, n_layers=1, **added)
+    if added:
+        switch_on_layers(model, 1)
     with torch.no_grad():
         for p in model.readout.parameters():
             p.mul_(10.0)
     energies = [_chain_end_energy(model, a) for a in (150.0, 165.0, 180.0 - 1e-3)]
-    assert (np.ptp(energies) > 1e-4) == scalar_layer, energies
+    assert (np.ptp(energies) > 1e-4) == bool(added), energies
+
+
+def test_reach_layers_read_the_degrees_the_first_layers_have():
+    model = E3nnModel(["Si"], l_max=4, n_layers=1, reach_layers=2)
+    assert model.hyper["reach_l_max"] == 2  # the default: the l_max 2 cost per reach layer
+    assert [str(layer.irreps_in) for layer in model.layers[1:]] == ["16x0e+16x1o+16x2e"] * 2
+    assert E3nnModel(["Si"], l_max=1, n_layers=1, reach_layers=1).hyper["reach_l_max"] == 1
+    with pytest.raises(ValueError, match=r"reach_l_max \(3\) exceeds l_max \(2\)"):
+        E3nnModel(["Si"], l_max=2, n_layers=1, reach_layers=1, reach_l_max=3)
 
 
 def test_bond_projection_is_the_scalar_paths_of_e3nns_tensor_product():

@@ -320,12 +320,14 @@ def test_gdf_in_training_weights_the_vacancy_neighbours_up(tmp_path):
     ("cross_channels", True, "layers.0.cross_linear.weight"),
     ("scalar_layer", True, "layers.1.linear.weight"),
     ("bispectrum", True, "layers.0.triples_linear.weight"),
-    ("outer_cutoff", 6.0, "outer.mlp.2.weight")])
+    ("outer_cutoff", 6.0, "outer.mlp.2.weight"),
+    ("reach_layers", 1, "layers.1.linear.weight")])
 def test_a_grown_e3nn_model_starts_as_the_file_and_trains_its_new_terms(dataset, tmp_path,
                                                                         setting, value,
                                                                         new_weight,
                                                                         monkeypatch):
-    """`cross_channels`, `scalar_layer`, `bispectrum` and `outer_cutoff` add terms that start
+    """`cross_channels`, `scalar_layer`, `bispectrum`, `outer_cutoff` and `reach_layers` add
+    terms that start
     by adding nothing (`grown_settings`): a file without them is a valid start whose epoch 0
     is the file's model, and the new weights then train; the way back (dropping trained
     terms) is refused, and so is a start whose added terms would change the file's energies,
@@ -350,7 +352,8 @@ def test_a_grown_e3nn_model_starts_as_the_file_and_trains_its_new_terms(dataset,
             fit(config(dataset, tmp_path, init_from=str(tmp_path / "grown" / "model.pt"),
                        model={**grown, "outer_radial": 16}, out=str(tmp_path / "other")),
                 progress=False)
-    if setting == "scalar_layer":  # a layer that did not start at zero changes the energies
+    if setting in ("scalar_layer", "reach_layers"):  # a layer not started at zero changes
+        # the energies
         monkeypatch.setattr(Interaction, "zero_start", lambda layer: None)
         with pytest.raises(ValueError, match="init_from .* weights do not match"):
             fit(config(dataset, tmp_path, init_from=start, model=grown,

@@ -23,7 +23,12 @@ equivariant features along the bond, Σ_j R(r_ij) x_j,l · Y_l(r̂_ij) (l > 0 fe
 layer, which the invariant readout never sees otherwise), so that a bond's energy can depend on
 the environment at its far end — the coordination of a dimer partner against a crystal
 neighbour — at little cost (only the l ⊗ l → 0 paths), with the reach one cutoff longer. Its
-maps start at zero, so it too grows from a file without it. With `outer_cutoff` an MLP of
+maps start at zero, so it too grows from a file without it. `reach_layers` adds full
+interactions after the first `n_layers` on features and harmonics of degree ≤ `reach_l_max`
+(default 2) only: the first layer's l ≤ l_max moments enter through its squared norms, and a
+further layer, each one more cutoff of reach, costs what an l_max 2 layer costs rather than the
+l ⊗ l products of an l_max 4 one (~20× an epoch). They start at zero (their residual passes
+the input on) and grow from a file without them. With `outer_cutoff` an MLP of
 radial densities out to that longer cutoff joins (`OuterDensity`; the convolutions still read
 only the pairs within `cutoff`), starting at zero as well. SW's angular factor
 (cos θ + 1/3)² needs l = 2. Node features carry l = 0…l_max irreps (l parity (−1)^l); an
@@ -36,8 +41,8 @@ exactly its reference energy, and c_i = Σ_j u(r_ij) is a smooth coordination (u
 envelope) whose weights w start at a least-squares fit of the training energies
 (`coordination_start`): the network then learns what is left instead of the whole cohesive
 energy, which an untrained network, anchored at the isolated atom, is eV/atom away from.
-An atom's energy depends on everything within (n_layers + scalar_layer) × r_c (or the outer
-cutoff, if longer) — the "reach" the audit asks about.
+An atom's energy depends on everything within (n_layers + reach_layers + scalar_layer) × r_c
+(or the outer cutoff, if longer) — the "reach" the audit asks about.
 """
 
 from __future__ import annotations
@@ -71,6 +76,8 @@ class E3nnSettings(ModelSettings):
     cross_channels: bool = False  # ... and the products of different channels (needs product)
     bispectrum: bool = False  # ... and the triple products of one channel (needs product)
     scalar_layer: bool = False  # one more interaction with scalar output (see the model)
+    reach_layers: int = Field(0, ge=0)  # interactions after the first n_layers, on low degrees
+    reach_l_max: int | None = Field(None, ge=0, le=4)  # their degrees (default min(2, l_max))
     # widths of the invariant readout's hidden layers (default: one layer of `channels`)
     readout_hidden: list[PositiveInt] | None = None
     outer_cutoff: float | None = Field(None, gt=0)  # Å: a radial term beyond `cutoff` (model)
@@ -108,6 +115,7 @@ class Interaction(torch.nn.Module):
                  cross_channels: bool = False, bispectrum: bool = False):
         super().__init__()
         self.irreps_in = irreps_in
+        self.sh_dim = irreps_sh.dim  # a prefix of the model's harmonics (degrees 0…its l_max)
         if all(ir.l == 0 for _, ir in irreps_out):
             self.tp = BondProjection(irreps_in, irreps_sh)
             mid_sorted = self.tp.irreps_out
@@ -146,6 +154,8 @@ class Interaction(torch.nn.Module):
                 self.triples_linear.weight.zero_()
 
     def forward(self, x, onehot, edge_i, edge_j, sh, radial, neighbours: torch.Tensor):
+        # the leading degrees of the previous layer's features (irreps are sorted by degree)
+        x, sh = x[:, :self.irreps_in.dim], sh[:, :self.sh_dim]
         messages = self.tp(x[edge_j], sh, self.radial(radial))
         summed = messages.new_zeros(x.shape[0], messages.shape[1]).index_add_(0, edge_i, messages)
         summed = summed / neighbours.sqrt()
@@ -326,7 +336,8 @@ class E3nnModel(torch.nn.Module):
     # settings that add terms starting at zero: a file with the value given here (or without
     # the key) loads into a model with the other value and computes the same energies
     grown_settings = {"cross_channels": False, "scalar_layer": False, "bispectrum": False,
-                      "outer_cutoff": None, "outer_radial": None}
+                      "outer_cutoff": None, "outer_radial": None, "reach_layers": 0,
+                      "reach_l_max": None}
     # widths a file may have fewer of: `init_from` copies it into the wider maps (models.widen)
     widened_settings = ("scalars", "readout_hidden")
 
@@ -337,7 +348,8 @@ class E3nnModel(torch.nn.Module):
                  readout_hidden: list[int] | None = None, scalars: int | None = None,
                  cross_channels: bool = False, scalar_layer: bool = False,
                  bispectrum: bool = False, outer_cutoff: float | None = None,
-                 outer_radial: int | None = None):
+                 outer_radial: int | None = None, reach_layers: int = 0,
+                 reach_l_max: int | None = None):
         super().__init__()
         if not species:
             raise ValueError("a model needs at least one species")
@@ -350,6 +362,11 @@ class E3nnModel(torch.nn.Module):
         if outer_cutoff is not None and outer_cutoff <= cutoff:
             raise ValueError(f"e3nn: outer_cutoff ({outer_cutoff} Å) must exceed cutoff "
                              f"({cutoff} Å); leave it out for no outer term")
+        reach_l_max = None if not reach_layers else min(2, l_max) if reach_l_max is None \
+            else int(reach_l_max)
+        if reach_l_max is not None and reach_l_max > l_max:
+            raise ValueError(f"e3nn: reach_l_max ({reach_l_max}) exceeds l_max ({l_max}): the "
+                             "reach layers read the first layers' features of those degrees")
         self.species = list(species)
         self.hyper = {"cutoff": float(cutoff), "l_max": int(l_max), "channels": int(channels),
                       "n_layers": int(n_layers), "n_radial": int(n_radial),
@@ -362,7 +379,8 @@ class E3nnModel(torch.nn.Module):
                       "scalar_layer": bool(scalar_layer), "bispectrum": bool(bispectrum),
                       # None without the term, so a file without it grows into any size
                       "outer_cutoff": None if outer_cutoff is None else float(outer_cutoff),
-                      "outer_radial": None if outer_cutoff is None else int(outer_radial or 12)}
+                      "outer_radial": None if outer_cutoff is None else int(outer_radial or 12),
+                      "reach_layers": int(reach_layers), "reach_l_max": reach_l_max}
         n_s = len(self.species)
         self.irreps_sh = o3.Irreps.spherical_harmonics(l_max)
         self.embedding = torch.nn.Linear(n_s, channels, bias=False)
@@ -373,6 +391,15 @@ class E3nnModel(torch.nn.Module):
                                 product, cross_channels, bispectrum)
             layers.append(layer)
             irreps = layer.gate.irreps_out
+        if reach_layers:
+            low = _hidden_irreps(channels, reach_l_max, self.hyper["scalars"])
+            low_sh = o3.Irreps.spherical_harmonics(reach_l_max)
+            for _ in range(reach_layers):
+                layer = Interaction(irreps[:len(low)], low, low_sh, n_s, n_radial,
+                                    radial_hidden, product, cross_channels)
+                layer.zero_start()  # passes its input on: starts as the model without it
+                layers.append(layer)
+                irreps = layer.gate.irreps_out
         if scalar_layer:
             layer = Interaction(irreps, o3.Irreps(f"{self.hyper['scalars']}x0e"),
                                 self.irreps_sh, n_s, n_radial, radial_hidden, product)
