@@ -43,6 +43,10 @@ SUBSETS = {
     "no_15": lambda atoms: (atoms.info["config_type"] != "vacancy_nnp_relaxed"
                             and not (atoms.info["config_type"] == "vacancy_rattled"
                                      and len(atoms) == 15)),
+    # the vacancy cells and the perfect crystals alone: can the form hold every size at once
+    # when nothing else asks anything of it?
+    "vacancy_core": lambda atoms: atoms.info["config_type"] in (
+        "crystal_diamond", "crystal_diamond_64", "vacancy_rattled", "vacancy_relaxed_pbe"),
 }
 
 
