@@ -16,7 +16,7 @@ from e3nn import o3
 from e3nn_factory import switch_on_layers
 
 from nnpcalc.calculator import NNPCalculator
-from nnpcalc.models.e3nn_mp import BondProjection, E3nnModel, convolution
+from nnpcalc.models.e3nn_mp import BondProjection, ChannelPairs, E3nnModel, convolution
 
 
 def _centre_energy(model: E3nnModel, angle_deg: float) -> float:
@@ -118,6 +118,21 @@ def test_reach_layers_read_the_degrees_the_first_layers_have():
     assert E3nnModel(["Si"], l_max=1, n_layers=1, reach_layers=1).hyper["reach_l_max"] == 1
     with pytest.raises(ValueError, match=r"reach_l_max \(3\) exceeds l_max \(2\)"):
         E3nnModel(["Si"], l_max=2, n_layers=1, reach_layers=1, reach_l_max=3)
+
+
+def test_channel_pairs_are_the_dot_products_of_every_channel_pair():
+    """`ChannelPairs` (a Gram matrix read out, for speed) against its definition, Σ_m A_clm
+    A_c'lm for c < c' per degree, written as loops; blocks of one channel give none."""
+    irreps = o3.Irreps("1x0e+3x1o+4x2e")
+    x = torch.randn(5, irreps.dim, generator=torch.Generator().manual_seed(0),
+                    dtype=torch.float64)
+    expected = []
+    for (mul, ir), sl in zip(irreps, irreps.slices(), strict=True):
+        a = x[:, sl].reshape(-1, mul, ir.dim)
+        expected += [(a[:, c] * a[:, d]).sum(-1) for c in range(mul) for d in range(c + 1, mul)]
+    pairs = ChannelPairs(irreps)
+    assert pairs.irreps_out == o3.Irreps("9x0e")  # 3 + 6 pairs
+    assert torch.allclose(pairs(x), torch.stack(expected, dim=1), rtol=1e-14, atol=1e-14)
 
 
 def test_bond_projection_is_the_scalar_paths_of_e3nns_tensor_product():

@@ -222,7 +222,10 @@ class BondProjection(torch.nn.Module):
 
 class ChannelPairs(torch.nn.Module):
     """Σ_m A_clm A_c'lm for every degree l and channel pair c < c' of one irreps block (the
-    pairs c = c' are `o3.Norm`'s squared norms): invariants, since both factors rotate alike."""
+    pairs c = c' are `o3.Norm`'s squared norms): invariants, since both factors rotate alike.
+    Computed as each atom's Gram matrix of its channels, upper triangle read out: a block holds
+    up to 64 channels (the paths into one degree), and pairing them by index made an
+    (atoms × 2016 × 2l+1) tensor and a scatter backward that took ~half a 512-atom step."""
 
     def __init__(self, irreps: o3.Irreps):
         super().__init__()
@@ -230,16 +233,17 @@ class ChannelPairs(torch.nn.Module):
                                                                          strict=True)
                        if mul > 1]
         upper = [torch.triu_indices(mul, mul, offset=1) for _, mul, _ in self.blocks]
-        for k, pairs in enumerate(upper):
-            self.register_buffer(f"pairs_{k}", pairs, persistent=False)
+        for k, ((_, mul, _), (first, second)) in enumerate(zip(self.blocks, upper, strict=True)):
+            # positions of the pairs (c, c') in the flattened mul × mul Gram matrix
+            self.register_buffer(f"pairs_{k}", first * mul + second, persistent=False)
         self.irreps_out = o3.Irreps(f"{sum(p.shape[1] for p in upper)}x0e")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = []
         for k, (start, mul, dim) in enumerate(self.blocks):
             a = x[:, start:start + mul * dim].reshape(-1, mul, dim)
-            first, second = getattr(self, f"pairs_{k}")
-            out.append((a[:, first] * a[:, second]).sum(-1))
+            gram = torch.bmm(a, a.transpose(1, 2)).flatten(1)
+            out.append(gram.index_select(1, getattr(self, f"pairs_{k}")))
         return torch.cat(out, dim=1)
 
 
