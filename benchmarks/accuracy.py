@@ -791,7 +791,8 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     "dft270w_e3nn_l4_stage29": ("dft270w", "dft270w_e3nn_l4_stage28", {
         "init_from": "{out}/dft270w_e3nn_l4_stage28/model.pt"}),
     # (reach: validation 5.48 -> 5.39, forces 0.0572 -> 0.0549, C44 72.1, Γ 15.03, vacancy 3.37,
-    # every test family but one better; a strained rattled test cell 2.8 -> 6.7.) Its recipe for
+    # the strained rattled test cells 2.8 -> 6.7 meV/atom RMSE, the other rattled and vacancy
+    # test cells better.) Its recipe for
     # 150 more epochs: the layer started at zero and lifted validation to 7.4 in its first epoch
     "dft270w_e3nn_l4_stage30_reach": ("dft270w", "dft270w_e3nn_l4_stage29_reach", {
         "init_from": "{out}/dft270w_e3nn_l4_stage29_reach/model.pt"}),

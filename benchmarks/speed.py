@@ -345,8 +345,9 @@ def write_table(rows: list[dict], predict: list[dict], readme: Path) -> None:
             a, b = group[-2], group[-1]
             slope = (b["peak_rss_MB"] - a["peak_rss_MB"]) / (b["atoms"] - a["atoms"]) * 1024
             slopes.append(f"{model} {dtype} {slope:.0f} kB")
-    lines += ["", "Memory per atom (peak RSS slope between the two largest sizes, 1 thread): "
-              + ", ".join(slopes) + "."]
+    if slopes:  # one size measured: no slope
+        lines += ["", "Memory per atom (peak RSS slope between the two largest sizes, 1 "
+                  "thread): " + ", ".join(slopes) + "."]
     lines += ["", "LAMMPS SW (same run, µs/atom/step): " + ", ".join(
         f"{n} atoms {r['lammps_sw_us']:.2f}" for n, r in
         {r["atoms"]: r for r in rows if r.get("lammps_sw_us")}.items()), "",

@@ -43,10 +43,6 @@ SUBSETS = {
     "no_15": lambda atoms: (atoms.info["config_type"] != "vacancy_nnp_relaxed"
                             and not (atoms.info["config_type"] == "vacancy_rattled"
                                      and len(atoms) == 15)),
-    # the vacancy cells and the perfect crystals alone: can the form hold every size at once
-    # when nothing else asks anything of it?
-    "vacancy_core": lambda atoms: atoms.info["config_type"] in (
-        "crystal_diamond", "crystal_diamond_64", "vacancy_rattled", "vacancy_relaxed_pbe"),
 }
 
 
@@ -70,6 +66,19 @@ def vacancy_errors(model: str, cells: list) -> dict[str, float]:
     bulk = np.mean(errors[("crystal_diamond_64", 64)])
     return {f"{family} {size}": size * (float(np.mean(v)) - bulk)
             for (family, size), v in sorted(errors.items()) if family.startswith("vacancy")}
+
+
+def group_weights(settings: list[str], cells: list) -> dict[str, float]:
+    """`--group CONFIG_TYPE=WEIGHT` as loss groups, each a config_type of the cells."""
+    known = {atoms.info["config_type"] for atoms in cells}
+    weights = {}
+    for setting in settings:
+        group, _, weight = setting.partition("=")
+        if group not in known or not weight:
+            raise SystemExit(f"--group {setting}: give CONFIG_TYPE=WEIGHT with one of "
+                             f"{sorted(known)}")
+        weights[group] = float(weight)
+    return weights
 
 
 def main() -> None:
@@ -98,8 +107,7 @@ def main() -> None:
         subset = [a for a in cells if SUBSETS[name](a)]
         ase.io.write(out / f"{name}.extxyz", subset)
         loss = {k: v for k, v in recipe["loss"].items() if k != "stress_groups"}
-        loss["groups"] = {**loss.get("groups", {}), **{
-            group: float(weight) for group, _, weight in (g.partition("=") for g in args.group)}}
+        loss["groups"] = {**loss.get("groups", {}), **group_weights(args.group, cells)}
         start = [Path(args.model).stem] if args.model else []
         run = out / "_".join([name, *start, *args.set, *args.group,
                               f"{args.epochs}x{args.lr:g}"])

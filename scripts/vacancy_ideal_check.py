@@ -3,15 +3,17 @@
     OMP_NUM_THREADS=1 /usr/bin/python3 scripts/vacancy_ideal_check.py    # ~14 min of one core
     .venv/bin/python scripts/vacancy_ideal_check.py model data/si_model_e3nn.pt
 
-Why: the shipped model's relaxed 63-atom vacancy is 0.33 eV below PBE's, and that is either
-the vacancy itself or its relaxation (the four neighbours move 0.16-0.18 Å). The perfect
+Why: the 28th stage of the shipped e3nn model had the relaxed 63-atom vacancy 0.33 eV below
+PBE's, and that was either the vacancy itself or its relaxation (the four neighbours move
+0.16-0.18 Å). The perfect
 64-atom cell of the data (index 239), scaled to the PBE-relaxed vacancy cell's lattice (240),
 minus the site that cell left empty, on the relaxed cells' mesh (4 x 4 x 4 shifted,
 scripts/vacancy_kmesh_check.py) gives PBE's unrelaxed vacancy; the relaxed cell's label its
 relaxed one. `model` puts a model's vacancy along the straight path between the two
-geometries beside both (the venv's python). Found (session 28): the
-ideal-site vacancy 3.758 eV, relaxation 0.116 eV; the model 3.43 and 0.11 — its error is the
-vacancy's energy at 63 atoms, not its relaxation. Resumable: does nothing if the output exists.
+geometries beside both (the venv's python). Found (session 28): the ideal-site vacancy 3.758
+eV, relaxation 0.116 eV; the 28th stage 3.43 and 0.11 — its error was the vacancy's energy at
+63 atoms, not its relaxation (the 30th, with a reach layer: 3.58 and 0.07). Resumable: does
+nothing if the output exists.
 """
 
 import json
@@ -49,10 +51,11 @@ def ideal_vacancy(perfect: Atoms, relaxed: Atoms) -> tuple[Atoms, np.ndarray]:
 def model_path(model: str) -> None:
     from nnpcalc import NNPCalculator  # the venv's python only; GPAW runs without it
 
-    pbe = json.loads(open(OUT).read())
+    with open(OUT) as handle:
+        pbe = json.load(handle)
     perfect, relaxed = ase.io.read(DATA, PERFECT), ase.io.read(DATA, RELAXED)
     ideal, displacement = ideal_vacancy(perfect, relaxed)
-    scaled = perfect.copy()
+    scaled = perfect.copy()  # the model's bulk on the same lattice as its vacancy cells
     scaled.set_cell(relaxed.cell, scale_atoms=True)
     path = [0.0, 0.25, 0.5, 0.75, 1.0]
     cells = [scaled]

@@ -13,8 +13,8 @@ def switch_on_layers(model: E3nnModel, count: int) -> E3nnModel:
     compute needs them switched on."""
     with torch.no_grad():
         for layer in model.layers[-count:]:
-            for name in ("linear", "self_connection", "product_linear"):
-                getattr(layer, name).weight.normal_()
+            for module in layer.update_maps():
+                module.weight.normal_()
     return model
 
 

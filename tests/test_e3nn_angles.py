@@ -116,8 +116,10 @@ def test_reach_layers_read_the_degrees_the_first_layers_have():
     assert model.hyper["reach_l_max"] == 2  # the default: the l_max 2 cost per reach layer
     assert [str(layer.irreps_in) for layer in model.layers[1:]] == ["16x0e+16x1o+16x2e"] * 2
     assert E3nnModel(["Si"], l_max=1, n_layers=1, reach_layers=1).hyper["reach_l_max"] == 1
-    with pytest.raises(ValueError, match=r"reach_l_max \(3\) exceeds l_max \(2\)"):
+    with pytest.raises(ValueError, match=r"reach_l_max \(3\) must lie in 0…l_max \(2\)"):
         E3nnModel(["Si"], l_max=2, n_layers=1, reach_layers=1, reach_l_max=3)
+    with pytest.raises(ValueError, match="reach_layers and scalar_layer together"):
+        E3nnModel(["Si"], l_max=2, n_layers=1, reach_layers=1, scalar_layer=True)
 
 
 def test_channel_pairs_are_the_dot_products_of_every_channel_pair():

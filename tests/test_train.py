@@ -316,28 +316,28 @@ def test_gdf_in_training_weights_the_vacancy_neighbours_up(tmp_path):
                                        model={"kind": "e3nn", "cutoff": 4.5})))
 
 
-@pytest.mark.parametrize(("setting", "value", "new_weight"), [
-    ("cross_channels", True, "layers.0.cross_linear.weight"),
-    ("scalar_layer", True, "layers.1.linear.weight"),
-    ("bispectrum", True, "layers.0.triples_linear.weight"),
-    ("outer_cutoff", 6.0, "outer.mlp.2.weight"),
-    ("reach_layers", 1, "layers.1.linear.weight")])
+@pytest.mark.parametrize(("added", "new_weight"), [
+    ({"cross_channels": True}, "layers.0.cross_linear.weight"),
+    ({"scalar_layer": True}, "layers.1.linear.weight"),
+    ({"bispectrum": True}, "layers.0.triples_linear.weight"),
+    ({"outer_cutoff": 6.0}, "outer.mlp.2.weight"),
+    # a reach layer that drops the file's l = 2 features
+    ({"reach_layers": 1, "reach_l_max": 1}, "layers.1.linear.weight")])
 def test_a_grown_e3nn_model_starts_as_the_file_and_trains_its_new_terms(dataset, tmp_path,
-                                                                        setting, value,
-                                                                        new_weight,
+                                                                        added, new_weight,
                                                                         monkeypatch):
     """`cross_channels`, `scalar_layer`, `bispectrum`, `outer_cutoff` and `reach_layers` add
-    terms that start
-    by adding nothing (`grown_settings`): a file without them is a valid start whose epoch 0
-    is the file's model, and the new weights then train; the way back (dropping trained
-    terms) is refused, and so is a start whose added terms would change the file's energies,
-    or (the outer term) a file whose term has another size."""
+    terms that start by adding nothing (`grown_settings`): a file without them is a valid
+    start whose epoch 0 is the file's model, and the new weights then train; the way back
+    (dropping trained terms) is refused, and so is a start whose added terms would change the
+    file's energies, or (the outer term) a file whose term has another size."""
+    setting = next(iter(added))
     small = {"kind": "e3nn", "cutoff": 4.5, "l_max": 2, "channels": 4, "n_layers": 1}
     fit(config(dataset, tmp_path, epochs=3, model=small), progress=False)
     first = json.loads((tmp_path / "run" / "log.json").read_text())
     best = min(first, key=lambda row: row["val_loss"])
     start = str(tmp_path / "run" / "model.pt")
-    grown = {**small, setting: value}
+    grown = {**small, **added}
     fit(config(dataset, tmp_path, epochs=3, lr=1e-3, init_from=start, model=grown,
                out=str(tmp_path / "grown")), progress=False)
     tuned = json.loads((tmp_path / "grown" / "log.json").read_text())
@@ -352,8 +352,7 @@ def test_a_grown_e3nn_model_starts_as_the_file_and_trains_its_new_terms(dataset,
             fit(config(dataset, tmp_path, init_from=str(tmp_path / "grown" / "model.pt"),
                        model={**grown, "outer_radial": 16}, out=str(tmp_path / "other")),
                 progress=False)
-    if setting in ("scalar_layer", "reach_layers"):  # a layer not started at zero changes
-        # the energies
+    if setting in ("scalar_layer", "reach_layers"):  # a layer not zero-started changes them
         monkeypatch.setattr(Interaction, "zero_start", lambda layer: None)
         with pytest.raises(ValueError, match="init_from .* weights do not match"):
             fit(config(dataset, tmp_path, init_from=start, model=grown,

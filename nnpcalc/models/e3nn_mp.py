@@ -25,10 +25,10 @@ the environment at its far end — the coordination of a dimer partner against a
 neighbour — at little cost (only the l ⊗ l → 0 paths), with the reach one cutoff longer. Its
 maps start at zero, so it too grows from a file without it. `reach_layers` adds full
 interactions after the first `n_layers` on features and harmonics of degree ≤ `reach_l_max`
-(default 2) only: the first layer's l ≤ l_max moments enter through its squared norms, and a
-further layer, each one more cutoff of reach, costs what an l_max 2 layer costs rather than the
-l ⊗ l products of an l_max 4 one (~20× an epoch). They start at zero (their residual passes
-the input on) and grow from a file without them. With `outer_cutoff` an MLP of
+(default min(2, l_max)) only: the first layer's l ≤ l_max moments enter through its squared
+norms, and a further layer, each one more cutoff of reach, costs what an l_max 2 layer costs
+rather than the l ⊗ l products of an l_max 4 one (~20× an epoch). They start at zero (their
+residual passes the input on) and grow from a file without them. With `outer_cutoff` an MLP of
 radial densities out to that longer cutoff joins (`OuterDensity`; the convolutions still read
 only the pairs within `cutoff`), starting at zero as well. SW's angular factor
 (cos θ + 1/3)² needs l = 2. Node features carry l = 0…l_max irreps (l parity (−1)^l); an
@@ -76,8 +76,10 @@ class E3nnSettings(ModelSettings):
     cross_channels: bool = False  # ... and the products of different channels (needs product)
     bispectrum: bool = False  # ... and the triple products of one channel (needs product)
     scalar_layer: bool = False  # one more interaction with scalar output (see the model)
-    reach_layers: int = Field(0, ge=0)  # interactions after the first n_layers, on low degrees
-    reach_l_max: int | None = Field(None, ge=0, le=4)  # their degrees (default min(2, l_max))
+    # interactions after the first n_layers on the degrees <= reach_l_max (default min(2, l_max));
+    # they take `product` and `cross_channels`, not `bispectrum`
+    reach_layers: int = Field(0, ge=0)
+    reach_l_max: int | None = Field(None, ge=0, le=4)
     # widths of the invariant readout's hidden layers (default: one layer of `channels`)
     readout_hidden: list[PositiveInt] | None = None
     outer_cutoff: float | None = Field(None, gt=0)  # Å: a radial term beyond `cutoff` (model)
@@ -169,14 +171,17 @@ class Interaction(torch.nn.Module):
         out = self.gate(update)
         return x[:, :out.shape[1]] + out if self.residual else out
 
+    def update_maps(self) -> list[torch.nn.Module]:
+        """The maps into the layer's update (what `zero_start` zeroes)."""
+        maps = [self.linear, self.self_connection]
+        return maps + [m for m in (getattr(self, "product_linear", None),
+                                   getattr(self, "cross_linear", None),
+                                   getattr(self, "triples_linear", None)) if m is not None]
+
     def zero_start(self) -> None:
         """Every map into the update at zero: the layer passes its input's leading block on."""
-        maps = [self.linear, self.self_connection]
-        maps += [m for m in (getattr(self, "product_linear", None),
-                             getattr(self, "cross_linear", None),
-                             getattr(self, "triples_linear", None)) if m is not None]
         with torch.no_grad():
-            for module in maps:
+            for module in self.update_maps():
                 module.weight.zero_()
 
 
@@ -223,9 +228,9 @@ class BondProjection(torch.nn.Module):
 class ChannelPairs(torch.nn.Module):
     """Σ_m A_clm A_c'lm for every degree l and channel pair c < c' of one irreps block (the
     pairs c = c' are `o3.Norm`'s squared norms): invariants, since both factors rotate alike.
-    Computed as each atom's Gram matrix of its channels, upper triangle read out: a block holds
-    up to 64 channels (the paths into one degree), and pairing them by index made an
-    (atoms × 2016 × 2l+1) tensor and a scatter backward that took ~half a 512-atom step."""
+    Computed as each atom's Gram matrix of its channels, upper triangle read out: a reach
+    layer's block holds up to 64 channels (the paths into one degree), and pairing them by
+    index made an (atoms × 2016 × 2l+1) tensor and a scatter backward (~30 % of a step)."""
 
     def __init__(self, irreps: o3.Irreps):
         super().__init__()
@@ -366,11 +371,17 @@ class E3nnModel(torch.nn.Module):
         if outer_cutoff is not None and outer_cutoff <= cutoff:
             raise ValueError(f"e3nn: outer_cutoff ({outer_cutoff} Å) must exceed cutoff "
                              f"({cutoff} Å); leave it out for no outer term")
-        reach_l_max = None if not reach_layers else min(2, l_max) if reach_l_max is None \
-            else int(reach_l_max)
-        if reach_l_max is not None and reach_l_max > l_max:
-            raise ValueError(f"e3nn: reach_l_max ({reach_l_max}) exceeds l_max ({l_max}): the "
-                             "reach layers read the first layers' features of those degrees")
+        if not reach_layers:
+            reach_l_max = None  # a file without reach layers grows into any
+        elif reach_l_max is None:
+            reach_l_max = min(2, l_max)
+        if reach_l_max is not None and not 0 <= reach_l_max <= l_max:
+            raise ValueError(f"e3nn: reach_l_max ({reach_l_max}) must lie in 0…l_max ({l_max}): "
+                             "the reach layers read the first layers' features of those degrees")
+        if reach_layers and scalar_layer:
+            raise ValueError("e3nn: reach_layers and scalar_layer together are not supported "
+                             "(the scalar layer would read only the reach layers' degrees, and "
+                             "a file with a scalar layer cannot grow reach layers before it)")
         self.species = list(species)
         self.hyper = {"cutoff": float(cutoff), "l_max": int(l_max), "channels": int(channels),
                       "n_layers": int(n_layers), "n_radial": int(n_radial),
@@ -398,9 +409,11 @@ class E3nnModel(torch.nn.Module):
         if reach_layers:
             low = _hidden_irreps(channels, reach_l_max, self.hyper["scalars"])
             low_sh = o3.Irreps.spherical_harmonics(reach_l_max)
+            if irreps[:len(low)] != low:  # the previous layer's leading degrees
+                raise ValueError(f"e3nn: the reach layers need {low} leading {irreps}")
             for _ in range(reach_layers):
-                layer = Interaction(irreps[:len(low)], low, low_sh, n_s, n_radial,
-                                    radial_hidden, product, cross_channels)
+                layer = Interaction(low, low, low_sh, n_s, n_radial, radial_hidden, product,
+                                    cross_channels)
                 layer.zero_start()  # passes its input on: starts as the model without it
                 layers.append(layer)
                 irreps = layer.gate.irreps_out
