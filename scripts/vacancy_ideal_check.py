@@ -5,8 +5,8 @@
 
 Why: the 28th stage of the shipped e3nn model had the relaxed 63-atom vacancy 0.33 eV below
 PBE's, and that was either the vacancy itself or its relaxation (the four neighbours move
-0.16-0.18 Å). The perfect
-64-atom cell of the data (index 239), scaled to the PBE-relaxed vacancy cell's lattice (240),
+0.16-0.18 Å). The perfect 64-atom cell of the data (index 239), scaled to the PBE-relaxed
+vacancy cell's lattice (240),
 minus the site that cell left empty, on the relaxed cells' mesh (4 x 4 x 4 shifted,
 scripts/vacancy_kmesh_check.py) gives PBE's unrelaxed vacancy; the relaxed cell's label its
 relaxed one. `model` puts a model's vacancy along the straight path between the two
@@ -30,11 +30,16 @@ OUT = os.path.join(os.path.dirname(DATA), "vacancy_ideal_check.json")
 PERFECT, RELAXED = 239, 240  # data/si_pbe.extxyz: the 64-atom cell, a PBE-relaxed vacancy
 
 
-def ideal_vacancy(perfect: Atoms, relaxed: Atoms) -> tuple[Atoms, np.ndarray]:
-    """The perfect cell on the relaxed cell's lattice without the site it left empty, and each
-    remaining site's displacement to its atom in the relaxed cell (Å)."""
+def on_lattice(perfect: Atoms, relaxed: Atoms) -> Atoms:
+    """The perfect cell scaled onto the relaxed vacancy cell's lattice."""
     sites = perfect.copy()
     sites.set_cell(relaxed.cell, scale_atoms=True)
+    return sites
+
+
+def ideal_vacancy(sites: Atoms, relaxed: Atoms) -> tuple[Atoms, np.ndarray]:
+    """The perfect cell's `sites` (on the relaxed cell's lattice) without the site the relaxed
+    cell left empty, and each remaining site's displacement to its atom there (Å)."""
     distances = get_distances(sites.positions, relaxed.positions, cell=relaxed.cell,
                               pbc=True)[1]
     empty = int(np.argmax(distances.min(axis=1)))
@@ -54,9 +59,8 @@ def model_path(model: str) -> None:
     with open(OUT) as handle:
         pbe = json.load(handle)
     perfect, relaxed = ase.io.read(DATA, PERFECT), ase.io.read(DATA, RELAXED)
-    ideal, displacement = ideal_vacancy(perfect, relaxed)
-    scaled = perfect.copy()  # the model's bulk on the same lattice as its vacancy cells
-    scaled.set_cell(relaxed.cell, scale_atoms=True)
+    scaled = on_lattice(perfect, relaxed)  # the model's bulk on its vacancy cells' lattice
+    ideal, displacement = ideal_vacancy(scaled, relaxed)
     path = [0.0, 0.25, 0.5, 0.75, 1.0]
     cells = [scaled]
     for fraction in path:
@@ -83,7 +87,7 @@ def main() -> None:
         print(OUT, "exists")
         return
     perfect, relaxed = ase.io.read(DATA, PERFECT), ase.io.read(DATA, RELAXED)
-    ideal, displacement = ideal_vacancy(perfect, relaxed)
+    ideal, displacement = ideal_vacancy(on_lattice(perfect, relaxed), relaxed)
     result = compute(ideal, (RELABEL_N,) * 3)
     bulk = perfect.get_potential_energy() * len(ideal) / len(perfect)
     row = {"perfect_index": PERFECT, "relaxed_index": RELAXED, "n": RELABEL_N,
