@@ -373,8 +373,8 @@ class E3nnModel(torch.nn.Module):
                              f"({cutoff} Å); leave it out for no outer term")
         if not reach_layers:
             reach_l_max = None  # a file without reach layers grows into any
-        elif reach_l_max is None:
-            reach_l_max = min(2, l_max)
+        else:
+            reach_l_max = min(2, l_max) if reach_l_max is None else int(reach_l_max)
         if reach_l_max is not None and not 0 <= reach_l_max <= l_max:
             raise ValueError(f"e3nn: reach_l_max ({reach_l_max}) must lie in 0…l_max ({l_max}): "
                              "the reach layers read the first layers' features of those degrees")
