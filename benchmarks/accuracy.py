@@ -75,11 +75,19 @@ E3NN_DFT = {"kind": "e3nn", "cutoff": 4.5, "l_max": 1, "channels": 16, "n_layers
 _DEFAULT_6A, _SHELLS_6A = ACSFParameters.default_si(6.0), ACSFParameters.shells(6.0)
 UNION_6A = {"radial": [list(r) for r in _DEFAULT_6A.radial + _SHELLS_6A.radial],
             "angular": [list(a) for a in _DEFAULT_6A.angular + _SHELLS_6A.angular]}
+# the shells set with cross-shell terms at zeta 1, 2 and 4 (cos^4: the angles up to l = 4 that
+# the e3nn model's channel pairs resolve), where `shells_cross` pairs shells at zeta 1, 2 only
+_CROSS4_6A = ACSFParameters.shells(6.0, cross_zetas=(1, 2, 4))
+CROSS4_6A = {"radial": [list(r) for r in _CROSS4_6A.radial],
+             "angular": [list(a) for a in _CROSS4_6A.angular]}
 
 # name: (suite, parent recipe, the one change as a nested dict of config overrides)
 # the labelled additions trained beside the split from session 20 on (data/README.md)
 BESIDE_SPLIT = ["data/si_pbe_active.extxyz", "data/si_pbe_bc8.extxyz",
                 "data/si_pbe_dimers.extxyz"]
+# what the shipped e3nn recipe (stages 21 on) trains beside the split
+E3NN_BESIDE_SPLIT = [*BESIDE_SPLIT, "data/si_pbe_polytypes.extxyz", "data/si_pbe_tail.extxyz",
+                     "data/si_pbe_metal_perfect.extxyz"]
 
 RECIPES: dict[str, tuple[str, str | None, dict]] = {
     "sw_tutorial": ("sw", None, {}),
@@ -799,6 +807,14 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     # (shipped as si-pbe-e3nn, the 30th stage: validation 5.04, test 2.11 / 1.37, forces
     # 0.0475, C 151 / 58 / 73, Γ 15.13, vacancy 3.51 eV, held-out 2.71; its control, the 29th
     # stage without the layer: 5.45, 2.64 / 1.82, 0.0571, vacancy 3.31)
+    # session 29: the 29th-to-30th stage moved every figure (the grown layer still settling);
+    # does a 31st stage of the same recipe?
+    "dft270w_e3nn_l4_stage31_reach": ("dft270w", "dft270w_e3nn_l4_stage30_reach", {
+        "init_from": "{out}/dft270w_e3nn_l4_stage30_reach/model.pt"}),
+    # (yes: validation 5.04 -> 4.83, test 2.11 / 1.37 -> 1.53 / 1.17, forces 0.0443, C 153 / 57
+    # / 74, Γ 15.140, vacancy 3.51 -> 3.56, held-out 2.71 -> 2.52.) And a 32nd
+    "dft270w_e3nn_l4_stage32_reach": ("dft270w", "dft270w_e3nn_l4_stage31_reach", {
+        "init_from": "{out}/dft270w_e3nn_l4_stage31_reach/model.pt"}),
     # the control: the 23rd stage's recipe for 150 more epochs
     "dft270s_e3nn_l4_stage24_tail": ("dft270s", "dft270s_e3nn_l4_stage23_tail", {
         "init_from": "{out}/dft270s_e3nn_l4_stage23_tail/model.pt"}),
@@ -818,6 +834,35 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
         "init_from": "data/si_model.pt", "epochs": 150, "patience": 150, "lr": 1e-3}),
     # (validation E/N 73.5 -> 19.3, but periodic test cells 13.6 / 10.5 and C44 39 GPa: the
     # shipped BP stays.)
+    # session 29: BP on suite dft270w with the data the e3nn recipe trains beside the split
+    # (the control), then with the e3nn recipe's loss: energy 10x, the frozen optical phonons
+    # 100x, fcc 10x, hot crystals 5x, the strained cells' stress 30x, a weight average, the
+    # last epoch kept
+    "dft270w_v7_extra": ("dft270w", "dft270k_v7", {
+        "train_only": E3NN_BESIDE_SPLIT}),
+    "dft270w_v7_e3nn_loss": ("dft270w", "dft270w_v7_extra", {
+        "loss": {"energy": 10.0, "groups": {"dimer": 1.0, "trimer": 1.0,
+                                            "crystal_diamond_optical": 100.0,
+                                            "crystal_fcc": 10.0, "hot_crystal": 5.0},
+                 "stress_groups": {"crystal_diamond_strained": 30.0}},
+        "ema_decay": 0.99, "early_stopping": "last"}),
+    # (periodic test 5.61 / 4.31 meV/atom, but forces 0.106, C44 42, Γ 14.06 THz with the
+    # optical cells 100x: the 64 ACSF cannot fit the optical mode.) Richer angular sets
+    "dft270w_v7_cross4": ("dft270w", "dft270w_v7_e3nn_loss", {
+        "model": {"descriptor": CROSS4_6A}}),
+    "dft270w_v7_shells_cross": ("dft270w", "dft270w_v7_e3nn_loss", {
+        "model": {"descriptor": "shells_cross"}}),
+    # (both train badly: training forces 0.28 and 0.22 eV/Å at the end, test forces 0.46 and
+    # 0.35, C12 92 and -109 GPa; the rate?) The 289 functions at a third of the rate; and the
+    # e3nn model's way through the stages, the control's model continued on the e3nn loss at
+    # 1e-3
+    "dft270w_v7_cross4_lr1e-3": ("dft270w", "dft270w_v7_cross4", {"lr": 1e-3}),
+    "dft270w_v7_extra_stage2": ("dft270w", "dft270w_v7_e3nn_loss", {
+        "init_from": "{out}/dft270w_v7_extra/model.pt", "lr": 1e-3, "epochs": 300,
+        "patience": 300}),
+    # (cross4 at 1e-3: forces 0.133, periodic 9.9 / 6.9, C44 47, Γ 14.29; the second stage:
+    # periodic 6.9 / 5.0, forces 0.089, C44 51, Γ 14.76, and its vacancy relaxes into a
+    # collapse, -0.21 eV. No BP row meets more targets than the shipped v7: BP stays.)
 }
 
 
