@@ -22,10 +22,10 @@ MODELS = {
                     "data": "si_pbe.extxyz", "baselines": "si_pbe_baselines.json",
                     "probes": "si_probes.extxyz",
                     "description": "silicon, GPAW PBE, e3nn (one layer at l_max 4, 5 Å, and "
-                                   "one reach layer at l_max 2; 30 training stages): the "
-                                   "demo's choice, all 12 targets - test energies 1.4 "
-                                   "meV/atom MAE, forces 0.047 eV/Å, elastic constants "
-                                   "within 2 %, Γ within 0.02 THz, the vacancy within 0.15 "
+                                   "one reach layer at l_max 2; 32 training stages): the "
+                                   "demo's choice, all 12 targets - test energies 1.1 "
+                                   "meV/atom MAE, forces 0.042 eV/Å, elastic constants "
+                                   "within 2 %, Γ within 0.01 THz, the vacancy within 0.06 "
                                    "eV of PBE, audit 'physical'"},
     "si-pbe": {"file": "si_model.pt", "config": "train_si.yaml", "data": "si_pbe.extxyz",
                "baselines": "si_pbe_baselines.json", "probes": "si_probes.extxyz",
