@@ -24,15 +24,15 @@ MODELS = {
                     "description": "silicon, GPAW PBE, e3nn (one layer at l_max 4, 5 Å, and "
                                    "one reach layer at l_max 2; 32 training stages): the "
                                    "demo's choice, all 12 targets - test energies 1.1 "
-                                   "meV/atom MAE, forces 0.042 eV/Å, elastic constants "
+                                   "meV/atom MAE, forces MAE 0.042 eV/Å, elastic constants "
                                    "within 2 %, Γ within 0.01 THz, the vacancy within 0.06 "
                                    "eV of PBE, audit 'physical'"},
     "si-pbe": {"file": "si_model.pt", "config": "train_si.yaml", "data": "si_pbe.extxyz",
                "baselines": "si_pbe_baselines.json", "probes": "si_probes.extxyz",
                "description": "silicon, GPAW PBE, Behler-Parrinello (64 ACSF, 6 Å, 128-128): "
-                              "~16x faster than si-pbe-e3nn; a0, B and forces within the "
-                              "demo's targets, the test energies, elastic constants, Γ and "
-                              "the vacancy not (3 of 12)"},
+                              "13-28x faster than si-pbe-e3nn; a0, B and forces within "
+                              "the demo's targets, the test energies, elastic constants, Γ, "
+                              "the vacancy and the audit not (3 of 12)"},
 }
 
 
