@@ -72,14 +72,17 @@ E3NN_SW = {"kind": "e3nn", "cutoff": TEACHER_CUTOFF, "l_max": 1, "channels": 16,
 E3NN_DFT = {"kind": "e3nn", "cutoff": 4.5, "l_max": 1, "channels": 16, "n_layers": 2,
             "coordination_start": False, "product": False}
 
-_DEFAULT_6A, _SHELLS_6A = ACSFParameters.default_si(6.0), ACSFParameters.shells(6.0)
-UNION_6A = {"radial": [list(r) for r in _DEFAULT_6A.radial + _SHELLS_6A.radial],
-            "angular": [list(a) for a in _DEFAULT_6A.angular + _SHELLS_6A.angular]}
+
+def _table(*sets: ACSFParameters) -> dict:
+    """The rows of parameter sets as a config's `descriptor` table (lists, as YAML writes)."""
+    return {"radial": [list(r) for p in sets for r in p.radial],
+            "angular": [list(a) for p in sets for a in p.angular]}
+
+
+UNION_6A = _table(ACSFParameters.default_si(6.0), ACSFParameters.shells(6.0))
 # the shells set with cross-shell terms at zeta 1, 2 and 4 (cos^4: the angles up to l = 4 that
 # the e3nn model's channel pairs resolve), where `shells_cross` pairs shells at zeta 1, 2 only
-_CROSS4_6A = ACSFParameters.shells(6.0, cross_zetas=(1, 2, 4))
-CROSS4_6A = {"radial": [list(r) for r in _CROSS4_6A.radial],
-             "angular": [list(a) for a in _CROSS4_6A.angular]}
+CROSS4_6A = _table(ACSFParameters.shells(6.0, cross_zetas=(1, 2, 4)))
 
 # name: (suite, parent recipe, the one change as a nested dict of config overrides)
 # the labelled additions trained beside the split from session 20 on (data/README.md)
