@@ -1,19 +1,21 @@
 """Cells labelled by the shipped e3nn model, for training a BP model beside the DFT data.
 
-    .venv/bin/python scripts/make_si_distil_cells.py   # ~1 min; writes data/si_e3nn_distil.extxyz
+    .venv/bin/python scripts/make_si_distil_cells.py   # ~30 s; writes data/si_e3nn_distil.extxyz
 
 Why: every BP recipe of sessions 6-29 either fits the 270 PBE cells loosely or fits them and
-extrapolates (vacancy collapses, held-out invariant points 30-200 meV/atom); the e3nn model
+extrapolates (vacancy collapses, held-out invariant points about 20-200 meV/atom); the e3nn model
 meets all of issue 10's targets on the same data. A teacher can label as many cells as a student
 needs, near the data where the teacher is trusted, so the student sees the neighbourhood of
 each training cell and not only the cell (knowledge distillation).
 
-The cells: new draws around the *training* split of data/si_pbe.extxyz (the config's seed-0
-split, nnpcalc.train.data.split_indices) and the periodic cells the e3nn recipe trains beside
-it — each strained by up to 1.5 % per component and rattled by 0.03-0.06 Å — plus 8-atom
-diamond cells under small random strains (the elastic and optical response). No validation,
-test or probe cell is a seed. Labels: energy, forces and stress of data/si_model_e3nn.pt
-(`info["teacher"]` names it); group names are the seed's prefixed with "distil_".
+The cells: new draws around the *training* split of data/si_pbe.extxyz (the split that
+data/train_si_e3nn.yaml's fractions and seed draw, nnpcalc.train.data.split_indices) and the
+periodic cells that config trains beside it — each strained by up to 1.5 % per component and
+rattled by 0.03-0.06 Å — plus 8-atom diamond cells under small random strains (the elastic and
+optical response). No validation, test or probe cell is a seed. Labels: energy, forces and
+stress of data/si_model_e3nn.pt (`info["teacher"]` names it); group names are the seed's
+prefixed with "distil_". The scratch file is the teacher's (its sha256 in the name): after a
+reshipped e3nn model a rerun labels every cell again.
 """
 
 from __future__ import annotations
@@ -22,29 +24,34 @@ from pathlib import Path
 
 import ase.io
 import numpy as np
+import yaml
 from ase import Atoms
 
 from nnpcalc import sampling as s
 from nnpcalc.labeling import label, labelled_in_order, write_labels
+from nnpcalc.pretrained import sha256
 from nnpcalc.train.data import split_indices
 
 ROOT = Path(__file__).resolve().parents[1]
 TEACHER = ROOT / "data" / "si_model_e3nn.pt"
+RECIPE = ROOT / "data" / "train_si_e3nn.yaml"  # the teacher's split and the cells beside it
 OUT = ROOT / "data" / "si_e3nn_distil.extxyz"
-SCRATCH = ROOT / "runs" / "distil.extxyz"
-BESIDE = ["active", "bc8", "polytypes", "tail", "metal_perfect"]  # data/si_pbe_<name>.extxyz
-COPIES = 2  # draws per seed cell: ~4400 atoms in all, ~3x the training set's atoms
+COPIES = 2  # draws per seed cell: 4662 atoms in all, ~2x the training set's atoms
 N_DIAMOND = 40  # 8-atom diamond cells under random strain
-MAX_STRAIN, RATTLE = 0.015, (0.03, 0.06)  # Å for the rattle
+MAX_STRAIN = 0.015  # per Voigt component (engineering shear)
+RATTLE = (0.03, 0.06)  # Å, the range of the rattle's standard deviation
 A0 = 5.47  # Å, near PBE's 5.476: the strains spread around it
 
 
 def seeds() -> list[Atoms]:
-    """The periodic training cells: seed 0's training split and the cells beside it."""
-    data = ase.io.read(ROOT / "data" / "si_pbe.extxyz", ":")
-    train, _, _ = split_indices(len(data), 0.1, 0.1, 0)
-    beside = [a for name in BESIDE for a in ase.io.read(ROOT / "data" / f"si_pbe_{name}.extxyz",
-                                                        ":")]
+    """The periodic training cells of the teacher's recipe: its training split and the cells
+    beside it (the clusters among them are not periodic: left out)."""
+    recipe = yaml.safe_load(RECIPE.read_text())
+    (data_file,) = recipe["data"]
+    data = ase.io.read(ROOT / data_file, ":")
+    train, _, _ = split_indices(len(data), recipe["val_fraction"], recipe["test_fraction"],
+                                recipe["seed"])
+    beside = [a for path in recipe["train_only"] for a in ase.io.read(ROOT / path, ":")]
     return [a for a in [data[i] for i in train] + beside if a.pbc.all()]
 
 
@@ -69,8 +76,9 @@ def cells() -> list[Atoms]:
 
 def main() -> None:
     structures = cells()
-    label(structures, str(TEACHER), {}, SCRATCH)
-    done = labelled_in_order(structures, {}, SCRATCH)
+    scratch = ROOT / "runs" / f"distil_{sha256(TEACHER)[:12]}.extxyz"
+    label(structures, str(TEACHER), {}, scratch)
+    done = labelled_in_order(structures, {}, scratch)
     for atoms in done:
         atoms.info["teacher"] = TEACHER.name
     write_labels(done, OUT)
