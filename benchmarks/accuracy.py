@@ -882,8 +882,7 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     # (validation 28.1 -> 15.6, test 9.8 / 5.6 -> 5.9 / 4.5, C11 123 -> 148, vacancy 3.12 ->
     # 3.28, held-out 33.6 -> 26.9; but periodic 6.2 / 4.8, forces 0.113, C12 87, C44 50, Γ
     # 14.37; training forces 0.098 over the PBE and teacher cells, 0.100 without them.) The
-    # richer union set
-    # (default_si + shells, 137 functions) with the teacher's cells around its data
+    # richer union set (default_si + shells, 137 functions) with the teacher's cells
     "dft270w_v7_distil_union": ("dft270w", "dft270w_v7_distil", {
         "model": {"descriptor": UNION_6A}}),
     # (C44 76.4 and the vacancy at the PBE geometry 3.61 — the first BP row at PBE's shear — Γ
@@ -902,7 +901,7 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
         "model": {"descriptor": UNION_6A}, "lr": 1e-3}),
     # (periodic 7.16 / 5.55, forces 0.108, C 141 / 48 / 50, vacancy 3.12, held-out 20.0, but Γ
     # 15.08: the teacher's cells help every figure but Γ.)
-    # the teacher's cells with the control's own loss (v7's: energy 1x, dimers and trimers 3x)
+    # the teacher's cells on dft270w_v7_extra's loss (v7's: energy 1x, dimers and trimers 3x)
     "dft270w_v7_extra_distil": ("dft270w", "dft270w_v7_extra", {
         "train_only": [*E3NN_BESIDE_SPLIT, DISTIL]}),
     # (periodic 16.7 / 12.0 -> 20.4 / 13.2, held-out 59 -> 132: worse on v7's loss.)
