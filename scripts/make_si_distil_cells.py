@@ -26,6 +26,7 @@ import ase.io
 import numpy as np
 import yaml
 from ase import Atoms
+from make_si_dataset import A0  # scripts/: the lattice the data's generators build cells with
 
 from nnpcalc import sampling as s
 from nnpcalc.labeling import label, labelled_in_order, write_labels
@@ -40,7 +41,6 @@ COPIES = 2  # draws per seed cell: 4662 atoms in all, ~2x the training set's ato
 N_DIAMOND = 40  # 8-atom diamond cells under random strain
 MAX_STRAIN = 0.015  # per Voigt component (engineering shear)
 RATTLE = (0.03, 0.06)  # Å, the range of the rattle's standard deviation
-A0 = 5.47  # Å, near PBE's 5.476: the strains spread around it
 
 
 def seeds() -> list[Atoms]:
