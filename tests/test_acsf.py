@@ -45,7 +45,7 @@ def _features(atoms, params: ACSFParameters) -> np.ndarray:
     return acsf(batch.species, batch.edge_i, batch.species[batch.edge_j], vectors).numpy()
 
 
-@pytest.mark.parametrize("preset", ["default_si", "shells", "shells_cross"])
+@pytest.mark.parametrize("preset", ["default_si", "shells", "shells_cross", "default_si_shells"])
 def test_moment_expansion_equals_triplet_sum(preset):
     atoms = bulk("Si", "diamond", a=5.43, cubic=True)
     atoms.rattle(0.15, seed=3)

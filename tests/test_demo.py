@@ -5,6 +5,7 @@ from __future__ import annotations
 import ase.io
 import pytest
 import torch
+import yaml
 
 from nnpcalc.analysis.targets import TARGETS, scorecard, targets_met
 from nnpcalc.commands.demo import _choose, _common_test, _periodic_rmse
@@ -103,3 +104,28 @@ def test_models_with_different_splits_are_scored_on_what_none_of_them_has_seen(t
     assert index["test"] - {int(s.rsplit(":", 1)[1]) for s in moved} <= unseen
     # one model alone is scored on its own test split, as its report is
     assert _common_test({"shipped": shipped}) == sorted(index["test"])
+
+
+def test_retrain_runs_every_stage_each_from_the_one_before(tmp_path, monkeypatch):
+    """`demo --retrain` follows the shipped config's init_from chain: stage 1, then the last
+    stage started from stage 1's model, with the shipped files for the configs' data/ paths."""
+    from nnpcalc.commands import demo
+
+    structures = ase.io.read(data_file("si_pbe.extxyz"), ":16")
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    ase.io.write(shipped / "d.extxyz", structures[:12])
+    ase.io.write(shipped / "x.extxyz", structures[12:])
+    common = {"data": ["data/d.extxyz"], "train_only": ["data/x.extxyz"], "epochs": 1,
+              "model": {"cutoff": 4.0, "hidden": [4]}, "monitor": {"enabled": False}}
+    (shipped / "first.yaml").write_text(yaml.safe_dump({**common, "out": "runs/first"}))
+    (shipped / "last.yaml").write_text(yaml.safe_dump(
+        {**common, "out": "runs/last", "init_from": "runs/first/model.pt"}))
+    monkeypatch.setattr(demo, "DATA", shipped)
+    monkeypatch.setitem(demo.MODELS["si-pbe"], "config", "last.yaml")
+    out = tmp_path / "train"
+    model = demo._retrain(out, shipped / "d.extxyz")
+    assert model == out / "last" / "model.pt" and model.is_file()
+    ran = yaml.safe_load((out / "last" / "config.yaml").read_text())
+    assert ran["init_from"] == str(out / "first" / "model.pt")
+    assert ran["train_only"] == [str(shipped / "x.extxyz")]

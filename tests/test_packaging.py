@@ -19,6 +19,7 @@ from nnpcalc import NNPCalculator, __version__, load_model
 from nnpcalc.models.registry import model_class
 from nnpcalc.pretrained import DATA_DIR, MODELS, model_path
 from nnpcalc.train import load_config
+from nnpcalc.train.config import config_chain
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,10 +105,9 @@ def test_shipped_training_configs_form_a_chain_and_describe_their_models():
     config (a staged model can be retrained from its files alone); each shipped model's
     architecture is the one its named config asks for."""
     configs = {p.name: load_config(p) for p in sorted(DATA_DIR.glob("train_si*.yaml"))}
-    outs = {str(Path(c.out)): name for name, c in configs.items()}
-    for name, config in configs.items():
-        if config.init_from:
-            assert str(Path(config.init_from).parent) in outs, (name, config.init_from)
+    for name in configs:
+        chain = config_chain(DATA_DIR / name)
+        assert chain[-1][0].name == name and not chain[0][1].init_from
     for name, entry in MODELS.items():
         config, model = configs[entry["config"]], load_model(model_path(name))
         asked = model_class(config.model.kind).config_from_settings(

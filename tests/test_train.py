@@ -8,6 +8,7 @@ import ase.io
 import numpy as np
 import pytest
 import torch
+import yaml
 from ase.build import bulk
 from ase.calculators.lj import LennardJones
 from ase.calculators.singlepoint import SinglePointCalculator
@@ -17,7 +18,7 @@ from nnpcalc.models.e3nn_mp import E3nnModel, Interaction
 from nnpcalc.models.widen import widen_from
 from nnpcalc.train import ConfigError, fit, load_config
 from nnpcalc.train.checkpoint import last_epoch_model
-from nnpcalc.train.config import validate_config
+from nnpcalc.train.config import config_chain, validate_config
 from nnpcalc.train.data import LabelError, read_labelled
 from nnpcalc.train.fit import prepare
 
@@ -121,6 +122,26 @@ def test_proximal_term_keeps_fine_tuned_weights_near_the_start(dataset, tmp_path
     with pytest.raises(ConfigError, match="'proximal' .* needs 'init_from'"):
         validate_config(config(dataset, tmp_path, proximal=1.0))
 
+
+
+def test_config_chain_follows_init_from_and_names_a_broken_link(tmp_path):
+    """Stages found through their `out`, first stage first; a non-config YAML beside them is
+    passed over; a missing or circular link names the config."""
+    def write(name: str, **keys) -> None:
+        (tmp_path / name).write_text(yaml.safe_dump({"data": ["d.extxyz"], **keys}))
+
+    write("a.yaml", out="runs/a")
+    write("b.yaml", out="runs/b", init_from="runs/a/model.pt")
+    write("c.yaml", out="runs/c", init_from="runs/b/model.pt")
+    (tmp_path / "settings.yaml").write_text("mode: pw\n")
+    assert [p.name for p, _ in config_chain(tmp_path / "c.yaml")] == ["a.yaml", "b.yaml",
+                                                                      "c.yaml"]
+    write("d.yaml", out="runs/d", init_from="runs/nowhere/model.pt")
+    with pytest.raises(ConfigError, match="d.yaml: init_from runs/nowhere/model.pt"):
+        config_chain(tmp_path / "d.yaml")
+    write("a.yaml", out="runs/a", init_from="runs/c/model.pt")
+    with pytest.raises(ConfigError, match="returns to itself"):
+        config_chain(tmp_path / "c.yaml")
 
 def test_label_less_structure_is_named_or_skipped(tmp_path):
     structures = lj_labelled(6)

@@ -137,9 +137,20 @@ class ACSFParameters:
         """`shells` plus cross-shell angular terms (ζ = 1, 2) for every pair of shells."""
         return cls.shells(cutoff, cross_zetas=(1, 2))
 
+    @classmethod
+    def default_si_shells(cls, cutoff: float = 6.0) -> ACSFParameters:
+        """`default_si` followed by `shells` (137 functions at 6 Å): the fine first-shell
+        radial and angular resolution of `shells` beside the wide G5 widths of `default_si`;
+        the shipped BP model's set (docs/accuracy.md, session 30: beside the e3nn model's
+        cells, C44 50 GPa with `default_si` alone, 64-67 with both; PBE 74)."""
+        first, second = cls.default_si(cutoff), cls.shells(cutoff)
+        return cls(cutoff=cutoff, radial=first.radial + second.radial,
+                   angular=first.angular + second.angular)
+
 
 PRESETS = {"default_si": ACSFParameters.default_si, "shells": ACSFParameters.shells,
-           "shells_cross": ACSFParameters.shells_cross}
+           "shells_cross": ACSFParameters.shells_cross,
+           "default_si_shells": ACSFParameters.default_si_shells}
 
 
 def descriptor_from(spec: str | dict | None, cutoff: float) -> ACSFParameters:

@@ -211,3 +211,32 @@ def load_config(path: str | Path | None, overrides: dict | None = None) -> Train
         if value is not None:
             data[key] = value
     return validate_config(data)
+
+
+def config_chain(path: str | Path) -> list[tuple[Path, TrainConfig]]:
+    """The configs a staged model is trained through, first stage first.
+
+    A stage's `init_from` is `<out of an earlier stage>/model.pt`, and that earlier config sits
+    in the same folder, so a staged model can be retrained from its config files alone. Other
+    YAML files in the folder that are not training configs are passed over.
+    """
+    path = Path(path)
+    by_out: dict[Path, tuple[Path, TrainConfig]] = {}
+    for other in sorted(path.parent.glob("*.yaml")):
+        try:
+            config = load_config(other)
+        except ConfigError:
+            continue
+        by_out[Path(config.out)] = (other, config)
+    chain = [(path, load_config(path))]
+    while chain[0][1].init_from:
+        start = Path(chain[0][1].init_from)
+        if start.parent not in by_out:
+            raise ConfigError(f"{chain[0][0]}: init_from {start} is not the model of any "
+                              f"training config in {path.parent} (no config has out: "
+                              f"{start.parent})")
+        earlier = by_out[start.parent]
+        if any(earlier[0] == name for name, _ in chain):
+            raise ConfigError(f"{earlier[0]}: its init_from chain returns to itself")
+        chain.insert(0, earlier)
+    return chain
