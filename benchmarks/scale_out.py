@@ -7,7 +7,8 @@ processes — ratios measured in the same run.
 Labelling: `--structures` small Si cells (2-atom cells, strained and rattled) labelled from
 scratch through `nnpcalc.labeling.label(..., scheduler="local:N")` for N = 1 and 2 (one thread
 per worker), with light GPAW settings so that a run takes minutes. Training: the shipped data
-and config (`data/train_si.yaml`, global batch `--batch-size`, 8 and 32 by default) for
+and the shipped BP model's first stage (`data/train_si_stage1.yaml`, from session 31 with the
+e3nn model's cells beside the split; global batch `--batch-size`, 8 and 32 by default) for
 `--epochs` epochs in 1 and 2 gloo processes (one thread each); the epoch time is the median,
 over epochs after the first, of the optimisation steps alone (`steps_s` in the log; validation
 and the monitor run on rank 0 between epochs).
@@ -59,9 +60,10 @@ def time_training(nproc: int, epochs: int, batch_size: int, tmp: Path) -> float:
     from nnpcalc.train.distributed import launch
 
     out = tmp / f"train_{nproc}"
-    cfg = load_config(ROOT / "data" / "train_si.yaml", {"out": str(out), "epochs": epochs,
-                                                         "batch_size": batch_size})
+    cfg = load_config(ROOT / "data" / "train_si_stage1.yaml",
+                      {"out": str(out), "epochs": epochs, "batch_size": batch_size})
     cfg.data = [str(ROOT / "data" / "si_pbe.extxyz")]
+    cfg.train_only = [str(ROOT / path) for path in cfg.train_only]
     if nproc == 1:
         fit(cfg, progress=False)
     else:
