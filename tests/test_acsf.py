@@ -72,6 +72,14 @@ def test_old_three_column_angular_rows_load_as_centred():
     assert params.angular == ((0.1, 2, -1, 0.0, 0.1, 0.0),)
 
 
+def test_default_si_shells_is_default_si_then_shells():
+    both, first, second = (descriptor_from(name, 6.0) for name in
+                           ("default_si_shells", "default_si", "shells"))
+    assert both.radial == first.radial + second.radial
+    assert both.angular == first.angular + second.angular
+    assert len(both.radial) + len(both.angular) == 137
+
+
 def test_unknown_preset_names_the_choices():
     with pytest.raises(ValueError, match="default_si"):
         descriptor_from("nope", 5.0)

@@ -98,7 +98,9 @@ def test_models_with_different_splits_are_scored_on_what_none_of_them_has_seen(t
     other = save_model(load_model(shipped), tmp_path / "other.pt",
                        metadata={"summary": {**summary, "split_sources": other_sources}})
     unseen = set(_common_test({"shipped": shipped, "other": other}))
-    index = {name: {int(s.rsplit(":", 1)[1]) for s in items} for name, items in sources.items()}
+    split_file = sources["test"][0].rpartition(":")[0]  # train_only files index other lists
+    index = {name: {int(i) for f, _, i in (s.rpartition(":") for s in items) if f == split_file}
+             for name, items in sources.items()}
     assert not unseen & (index["train"] | index["validation"])
     assert not unseen & {int(s.rsplit(":", 1)[1]) for s in moved}
     assert index["test"] - {int(s.rsplit(":", 1)[1]) for s in moved} <= unseen
@@ -126,6 +128,8 @@ def test_retrain_runs_every_stage_each_from_the_one_before(tmp_path, monkeypatch
     out = tmp_path / "train"
     model = demo._retrain(out, shipped / "d.extxyz")
     assert model == out / "last" / "model.pt" and model.is_file()
+    first = yaml.safe_load((out / "first" / "config.yaml").read_text())
+    assert first["init_from"] is None
     ran = yaml.safe_load((out / "last" / "config.yaml").read_text())
     assert ran["init_from"] == str(out / "first" / "model.pt")
     assert ran["train_only"] == [str(shipped / "x.extxyz")]

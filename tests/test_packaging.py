@@ -105,9 +105,13 @@ def test_shipped_training_configs_form_a_chain_and_describe_their_models():
     config (a staged model can be retrained from its files alone); each shipped model's
     architecture is the one its named config asks for."""
     configs = {p.name: load_config(p) for p in sorted(DATA_DIR.glob("train_si*.yaml"))}
-    for name in configs:
-        chain = config_chain(DATA_DIR / name)
-        assert chain[-1][0].name == name and not chain[0][1].init_from
+    staged = set()
+    for entry in MODELS.values():  # every stage file of a shipped model is in its chain
+        stem = entry["config"].removesuffix(".yaml")
+        chain = {path.name for path, _ in config_chain(DATA_DIR / entry["config"])}
+        assert chain == {entry["config"], *(p.name for p in DATA_DIR.glob(f"{stem}_stage*.yaml"))}
+        staged |= chain
+    assert staged == set(configs)  # and no shipped config belongs to no model
     for name, entry in MODELS.items():
         config, model = configs[entry["config"]], load_model(model_path(name))
         asked = model_class(config.model.kind).config_from_settings(

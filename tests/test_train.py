@@ -142,6 +142,9 @@ def test_config_chain_follows_init_from_and_names_a_broken_link(tmp_path):
     write("a.yaml", out="runs/a", init_from="runs/c/model.pt")
     with pytest.raises(ConfigError, match="returns to itself"):
         config_chain(tmp_path / "c.yaml")
+    write("e.yml", out="runs/b")
+    with pytest.raises(ConfigError, match="b.yaml and .*e.yml both write to out: runs/b"):
+        config_chain(tmp_path / "c.yaml")
 
 def test_label_less_structure_is_named_or_skipped(tmp_path):
     structures = lj_labelled(6)

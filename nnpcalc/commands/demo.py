@@ -159,15 +159,17 @@ def _retrain(out: Path, data_file: Path) -> Path:
     from nnpcalc.train import fit
     from nnpcalc.train.config import config_chain
 
-    model = None
+    previous = None
     for path, config in config_chain(DATA / MODELS["si-pbe"]["config"]):
         config.data = [str(data_file)]
         config.train_only = [str(DATA / Path(name).name) for name in config.train_only]
-        config.init_from = str(model) if model else None
+        if config.init_from:  # the same file of the previous stage's run, in our run folder
+            config.init_from = str(previous / Path(config.init_from).name)
         config.out = str(out / path.stem)
         fit(config)
-        model = Path(config.out) / "model.pt"
-    return model
+        previous = Path(config.out)
+    return previous / "model.pt"
+
 
 def run(args: argparse.Namespace) -> int:
     from nnpcalc.analysis.report import read_baselines

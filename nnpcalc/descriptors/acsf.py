@@ -142,7 +142,7 @@ class ACSFParameters:
         """`default_si` followed by `shells` (137 functions at 6 Å): the fine first-shell
         radial and angular resolution of `shells` beside the wide G5 widths of `default_si`;
         the shipped BP model's set (docs/accuracy.md, session 30: beside the e3nn model's
-        cells, C44 50 GPa with `default_si` alone, 64-67 with both; PBE 74)."""
+        cells, C44 50 GPa with `default_si` alone, 64-76 with both; PBE 74)."""
         first, second = cls.default_si(cutoff), cls.shells(cutoff)
         return cls(cutoff=cutoff, radial=first.radial + second.radial,
                    angular=first.angular + second.angular)

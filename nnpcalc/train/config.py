@@ -222,12 +222,16 @@ def config_chain(path: str | Path) -> list[tuple[Path, TrainConfig]]:
     """
     path = Path(path)
     by_out: dict[Path, tuple[Path, TrainConfig]] = {}
-    for other in sorted(path.parent.glob("*.yaml")):
+    for other in sorted([*path.parent.glob("*.yaml"), *path.parent.glob("*.yml")]):
         try:
             config = load_config(other)
-        except ConfigError:
+        except (ConfigError, yaml.YAMLError):
             continue
-        by_out[Path(config.out)] = (other, config)
+        out = Path(config.out)
+        if out in by_out:
+            raise ConfigError(f"{by_out[out][0]} and {other} both write to out: {out}; a stage "
+                              "is found by its out, so each config needs its own")
+        by_out[out] = (other, config)
     chain = [(path, load_config(path))]
     while chain[0][1].init_from:
         start = Path(chain[0][1].init_from)
