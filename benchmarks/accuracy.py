@@ -923,7 +923,7 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     "dft270w_v7_distil_union_stage3_f03_shear": ("dft270w", "dft270w_v7_distil_union_stage3_f03",
                                                  {"loss": {"stress_groups": {
                                                      "*crystal_diamond_sheared*": 30.0}}}),
-    # (forces 0.076, C 159 / 56 / 64.5, Γ 15.02, vacancy 3.54, audit 8.0 / 6.9: C44 -13 %, the
+    # (forces 0.076, C 159 / 56 / 64.5, Γ 15.01, vacancy 3.54, audit 8.0 / 6.9: C44 -13 %, the
     # one miss.)
     # the forces 3x with the teacher's optical-phonon cells 100x: the latter alone kept C44 (68.0)
     "dft270w_v7_distil_union_stage3_f03_optical": (
@@ -934,7 +934,7 @@ RECIPES: dict[str, tuple[str, str | None, dict]] = {
     "dft270w_v7_distil_union_stage3_f03_shear_optical": (
         "dft270w", "dft270w_v7_distil_union_stage3_f03_shear",
         {"loss": {"groups": {"distil_crystal_diamond_optical": 100.0}}}),
-    # (C44 65.0, periodic 5.91 / 4.15, forces 0.078, Γ 15.10: the periodic MAE lost.) The
+    # (C44 65.0, periodic 5.91 / 4.15, forces 0.078, Γ 15.09: the periodic MAE lost.) The
     # sheared cells' stress 100x
     "dft270w_v7_distil_union_stage3_f03_shear100": (
         "dft270w", "dft270w_v7_distil_union_stage3_f03_shear",
