@@ -137,13 +137,14 @@ def test_config_chain_follows_init_from_and_names_a_broken_link(tmp_path):
     assert [p.name for p, _ in config_chain(tmp_path / "c.yaml")] == ["a.yaml", "b.yaml",
                                                                       "c.yaml"]
     write("d.yaml", out="runs/d", init_from="runs/nowhere/model.pt")
-    with pytest.raises(ConfigError, match="d.yaml: init_from runs/nowhere/model.pt"):
+    with pytest.raises(ConfigError, match="d.yaml: init_from runs/nowhere/model.pt: no "):
         config_chain(tmp_path / "d.yaml")
     write("a.yaml", out="runs/a", init_from="runs/c/model.pt")
     with pytest.raises(ConfigError, match="returns to itself"):
         config_chain(tmp_path / "c.yaml")
     write("e.yml", out="runs/b")
-    with pytest.raises(ConfigError, match="b.yaml and .*e.yml both write to out: runs/b"):
+    with pytest.raises(ConfigError, match="c.yaml: init_from .*b.yaml and .*e.yml both write "
+                                          "to out: runs/b"):
         config_chain(tmp_path / "c.yaml")
 
 def test_label_less_structure_is_named_or_skipped(tmp_path):

@@ -216,31 +216,30 @@ def load_config(path: str | Path | None, overrides: dict | None = None) -> Train
 def config_chain(path: str | Path) -> list[tuple[Path, TrainConfig]]:
     """The configs a staged model is trained through, first stage first.
 
-    A stage's `init_from` is `<out of an earlier stage>/model.pt`, and that earlier config sits
-    in the same folder, so a staged model can be retrained from its config files alone. Other
-    YAML files in the folder that are not training configs are passed over.
+    A stage's `init_from` is a file in the `out` of an earlier stage, and that earlier config
+    sits in the same folder, so a staged model can be retrained from its config files alone.
+    Other YAML files in the folder that are not training configs are passed over.
     """
     path = Path(path)
-    by_out: dict[Path, tuple[Path, TrainConfig]] = {}
+    by_out: dict[Path, list[tuple[Path, TrainConfig]]] = {}
     for other in sorted([*path.parent.glob("*.yaml"), *path.parent.glob("*.yml")]):
         try:
             config = load_config(other)
         except (ConfigError, yaml.YAMLError):
             continue
-        out = Path(config.out)
-        if out in by_out:
-            raise ConfigError(f"{by_out[out][0]} and {other} both write to out: {out}; a stage "
-                              "is found by its out, so each config needs its own")
-        by_out[out] = (other, config)
+        by_out.setdefault(Path(config.out), []).append((other, config))
     chain = [(path, load_config(path))]
     while chain[0][1].init_from:
         start = Path(chain[0][1].init_from)
-        if start.parent not in by_out:
-            raise ConfigError(f"{chain[0][0]}: init_from {start} is not the model of any "
-                              f"training config in {path.parent} (no config has out: "
-                              f"{start.parent})")
-        earlier = by_out[start.parent]
-        if any(earlier[0] == name for name, _ in chain):
-            raise ConfigError(f"{earlier[0]}: its init_from chain returns to itself")
-        chain.insert(0, earlier)
+        found = by_out.get(start.parent, [])
+        if len(found) != 1:
+            raise ConfigError(
+                f"{chain[0][0]}: init_from {start}: " + (
+                    " and ".join(str(name) for name, _ in found)
+                    + f" both write to out: {start.parent}; each stage needs its own out"
+                    if found else f"no training config in {path.parent} has out: "
+                                  f"{start.parent}"))
+        if any(found[0][0] == name for name, _ in chain):
+            raise ConfigError(f"{found[0][0]}: its init_from chain returns to itself")
+        chain.insert(0, found[0])
     return chain
